@@ -1,0 +1,24 @@
+//===- Passes.h - mp conversion passes ---------------------------*- C++ -*-===//
+
+#ifndef MP_CONVERSION_PASSES_H
+#define MP_CONVERSION_PASSES_H
+
+#include "mp/Conversion/MPToArith/MPToArith.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+namespace arith { class ArithDialect; }
+namespace math { class MathDialect; }
+namespace linalg { class LinalgDialect; }
+namespace tensor { class TensorDialect; }
+} // namespace mlir
+
+namespace mp {
+#define GEN_PASS_DECL
+#include "mp/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "mp/Conversion/Passes.h.inc"
+} // namespace mp
+
+#endif // MP_CONVERSION_PASSES_H

@@ -1,0 +1,45 @@
+//===- MPDialect.td - mp dialect definition ----------------*- tablegen -*-===//
+//
+// The mp dialect annotates tensors with numeric formats and holds the ops that
+// mixed-precision passes insert: casts, quantize/dequantize, pins, amax.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MP_DIALECT_MP_IR_MPDIALECT_TD
+#define MP_DIALECT_MP_IR_MPDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def MP_Dialect : Dialect {
+  let name = "mp";
+  let cppNamespace = "::mp";
+  let summary = "Mixed-precision formats, casts and scaling for LLM inference";
+  let description = [{
+    The `mp` dialect names numeric formats (`#mp.format`), precision policies
+    (`#mp.policy`), and the ops that mixed-precision passes insert: value casts
+    with an explicit rounding mode and saturation (`mp.cast`), scaled
+    quantization (`mp.quantize`, `mp.dequantize`), user pins (`mp.pin`) and the
+    absolute-maximum reduction used for dynamic scaling (`mp.amax`).
+
+    Every op has an exact CPU lowering (`mp-lower-to-arith`) that rounds bit for
+    bit as the GPU does, so numerics are checked without a GPU.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let extraClassDeclaration = [{
+    /// Adds the attributes (defined next to their storage in MPAttrs.cpp).
+    void registerAttributes();
+    /// Name of the discardable attribute that records a format on an op
+    /// (decided by mp-assign-precision or set by the user).
+    static constexpr ::llvm::StringLiteral getFormatAttrName() { return "mp.format"; }
+    /// Name of the discardable attribute that carries a policy on a module or function.
+    static constexpr ::llvm::StringLiteral getPolicyAttrName() { return "mp.policy"; }
+  }];
+}
+
+class MP_Op<string mnemonic, list<Trait> traits = []>
+    : Op<MP_Dialect, mnemonic, traits>;
+
+#endif // MP_DIALECT_MP_IR_MPDIALECT_TD

@@ -1,0 +1,30 @@
+//===- FloatRounding.h - compile-time float format conversion ----*- C++ -*-===//
+//
+// The one definition of mp's cast semantics on constants, shared by the mp.cast
+// folder and weight conversion in mp-materialize. The CPU lowering
+// (mp-lower-to-arith) implements the same semantics in IR; execution tests
+// check both against an independent reference.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MP_DIALECT_MP_UTILS_FLOATROUNDING_H
+#define MP_DIALECT_MP_UTILS_FLOATROUNDING_H
+
+#include "mp/Dialect/MP/IR/MPDialect.h"
+#include "llvm/ADT/APFloat.h"
+
+namespace mp {
+
+/// Converts `value` to `dst` with the given rounding. Without `saturate`, a
+/// finite value beyond dst's range becomes infinity (NaN where dst has no
+/// infinity) under nearest-even, and the largest finite value under
+/// toward-zero; with `saturate`, overflow and infinities clamp to the largest
+/// finite value. NaN stays NaN. `lostInfo` reports whether the result differs
+/// from the input.
+llvm::APFloat convertFloat(const llvm::APFloat &value,
+                           const llvm::fltSemantics &dst, RoundingMode rounding,
+                           bool saturate, bool *lostInfo = nullptr);
+
+} // namespace mp
+
+#endif // MP_DIALECT_MP_UTILS_FLOATROUNDING_H

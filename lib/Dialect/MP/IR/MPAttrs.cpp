@@ -1,0 +1,202 @@
+//===- MPAttrs.cpp - mp attributes: format and policy ---------------------===//
+
+#include "mp/Dialect/MP/IR/MPDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mp;
+
+#include "mp/Dialect/MP/IR/MPEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "mp/Dialect/MP/IR/MPAttrs.cpp.inc"
+
+void MPDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "mp/Dialect/MP/IR/MPAttrs.cpp.inc"
+      >();
+}
+
+bool mp::isSupportedFormatElementType(Type type) {
+  if (type.isF32() || type.isTF32() || type.isF16() || type.isBF16())
+    return true;
+  if (isa<Float8E4M3FNType, Float8E5M2Type>(type))
+    return true;
+  return type.isSignlessInteger(8) || type.isSignlessInteger(4);
+}
+
+bool mp::isExactlyRepresentable(Type from, Type to) {
+  if (from == to)
+    return true;
+  auto fromFloat = dyn_cast<FloatType>(from);
+  auto toFloat = dyn_cast<FloatType>(to);
+  if (!fromFloat || !toFloat)
+    return false;
+  const llvm::fltSemantics &src = fromFloat.getFloatSemantics();
+  const llvm::fltSemantics &dst = toFloat.getFloatSemantics();
+  if (!llvm::APFloatBase::isRepresentableBy(src, dst))
+    return false;
+  // isRepresentableBy ignores non-finite behaviour: infinities of the source
+  // need infinities in the destination.
+  bool srcHasInf = llvm::APFloatBase::semanticsHasInf(src);
+  return !srcHasInf || llvm::APFloatBase::semanticsHasInf(dst);
+}
+
+//===----------------------------------------------------------------------===//
+// FormatAttr
+//===----------------------------------------------------------------------===//
+
+Type FormatAttr::getStorageType() const {
+  Type elementType = getElementType();
+  if (elementType.isTF32())
+    return Float32Type::get(elementType.getContext());
+  return elementType;
+}
+
+/// #mp.format<TYPE [, per_tensor | per_channel(axis = A) |
+///                    per_group(axis = A, size = G)] [, static | dynamic]
+///                  [, acc = TYPE]>
+Attribute FormatAttr::parse(AsmParser &parser, Type) {
+  Type elementType, accumulator;
+  ScaleKind scale = ScaleKind::None;
+  int64_t axis = -1, groupSize = 0;
+  bool dynamic = false;
+  if (parser.parseLess() || parser.parseType(elementType))
+    return {};
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef keyword;
+    SMLoc loc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&keyword))
+      return {};
+    if (keyword == "per_tensor") {
+      scale = ScaleKind::PerTensor;
+    } else if (keyword == "per_channel") {
+      scale = ScaleKind::PerChannel;
+      if (parser.parseLParen() || parser.parseKeyword("axis") ||
+          parser.parseEqual() || parser.parseInteger(axis) ||
+          parser.parseRParen())
+        return {};
+    } else if (keyword == "per_group") {
+      scale = ScaleKind::PerGroup;
+      if (parser.parseLParen() || parser.parseKeyword("axis") ||
+          parser.parseEqual() || parser.parseInteger(axis) ||
+          parser.parseComma() || parser.parseKeyword("size") ||
+          parser.parseEqual() || parser.parseInteger(groupSize) ||
+          parser.parseRParen())
+        return {};
+    } else if (keyword == "dynamic") {
+      dynamic = true;
+    } else if (keyword == "static") {
+      dynamic = false;
+    } else if (keyword == "acc") {
+      if (parser.parseEqual() || parser.parseType(accumulator))
+        return {};
+    } else {
+      parser.emitError(loc) << "unknown format field '" << keyword
+                            << "'; expected per_tensor, per_channel, "
+                               "per_group, static, dynamic or acc";
+      return {};
+    }
+  }
+  if (parser.parseGreater())
+    return {};
+  return parser.getChecked<FormatAttr>(parser.getContext(), elementType, scale,
+                                       axis, groupSize, dynamic, accumulator);
+}
+
+void FormatAttr::print(AsmPrinter &printer) const {
+  printer << '<' << getElementType();
+  switch (getScale()) {
+  case ScaleKind::None:
+    break;
+  case ScaleKind::PerTensor:
+    printer << ", per_tensor";
+    break;
+  case ScaleKind::PerChannel:
+    printer << ", per_channel(axis = " << getAxis() << ')';
+    break;
+  case ScaleKind::PerGroup:
+    printer << ", per_group(axis = " << getAxis() << ", size = " << getGroupSize()
+            << ')';
+    break;
+  }
+  if (getDynamic())
+    printer << ", dynamic";
+  if (getAccumulator())
+    printer << ", acc = " << getAccumulator();
+  printer << '>';
+}
+
+LogicalResult
+FormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                   Type elementType, ScaleKind scale, int64_t axis,
+                   int64_t groupSize, bool dynamic, Type accumulator) {
+  if (!isSupportedFormatElementType(elementType))
+    return emitError() << "unsupported format element type " << elementType
+                       << "; expected f32, tf32, f16, bf16, f8E4M3FN, f8E5M2, "
+                          "i8 or i4";
+  bool isInt = isa<IntegerType>(elementType);
+  if (isInt && scale == ScaleKind::None)
+    return emitError() << "integer format " << elementType
+                       << " needs a scale scheme (per_tensor, per_channel or "
+                          "per_group)";
+  if (scale == ScaleKind::None && dynamic)
+    return emitError() << "'dynamic' needs a scale scheme";
+  bool hasAxis = scale == ScaleKind::PerChannel || scale == ScaleKind::PerGroup;
+  if (hasAxis && axis < 0)
+    return emitError() << "scale axis must be non-negative, got " << axis;
+  if (!hasAxis && axis != -1)
+    return emitError() << "only per_channel and per_group scales take an axis";
+  if (scale == ScaleKind::PerGroup && groupSize <= 0)
+    return emitError() << "group size must be positive, got " << groupSize;
+  if (scale != ScaleKind::PerGroup && groupSize != 0)
+    return emitError() << "only per_group scales take a group size";
+  if (accumulator) {
+    unsigned elementWidth = elementType.isTF32() ? 32 : elementType.getIntOrFloatBitWidth();
+    if (!accumulator.isIntOrFloat() || accumulator.isTF32())
+      return emitError() << "accumulator must be an integer or IEEE float type, got "
+                         << accumulator;
+    if (accumulator.getIntOrFloatBitWidth() < elementWidth)
+      return emitError() << "accumulator type " << accumulator
+                         << " is narrower than the element type " << elementType;
+    if (!isInt && isa<IntegerType>(accumulator))
+      return emitError() << "float format " << elementType
+                         << " cannot accumulate in integer type " << accumulator;
+    if (isa<FloatType>(accumulator) &&
+        !isExactlyRepresentable(elementType.isTF32()
+                                    ? Float32Type::get(elementType.getContext())
+                                    : elementType,
+                                accumulator) &&
+        !isInt)
+      return emitError() << "accumulator type " << accumulator
+                         << " cannot hold every value of " << elementType;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// PolicyAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+PolicyAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef name,
+                   FormatAttr contraction, FormatAttr elementwise,
+                   FormatAttr sensitive, DictionaryAttr overrides) {
+  if (name.empty())
+    return emitError() << "policy name must not be empty";
+  if (!contraction || !elementwise || !sensitive)
+    return emitError() << "policy needs contraction, elementwise and sensitive formats";
+  if (overrides) {
+    for (NamedAttribute entry : overrides) {
+      if (!isa<FormatAttr>(entry.getValue()))
+        return emitError() << "policy override '" << entry.getName().getValue()
+                           << "' must map to a #mp.format, got "
+                           << entry.getValue();
+    }
+  }
+  return success();
+}

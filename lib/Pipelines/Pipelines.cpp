@@ -1,0 +1,51 @@
+//===- Pipelines.cpp - named mp pipelines ----------------------------------===//
+
+#include "mp/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+
+using namespace mlir;
+
+/// Appends a textual pipeline (our own fixed strings) to `pm`.
+static void appendPipeline(OpPassManager &pm, llvm::StringRef text) {
+  std::string error;
+  llvm::raw_string_ostream os(error);
+  if (failed(parsePassPipeline(text, pm, os)))
+    llvm::report_fatal_error(llvm::Twine("mp: bad built-in pipeline: ") + error);
+}
+
+void mp::buildCPULoweringPipeline(OpPassManager &pm,
+                                  const CPULoweringOptions &options) {
+  appendPipeline(pm, "mp-lower-to-arith,func.func(convert-elementwise-to-linalg),"
+                     "canonicalize,cse");
+  if (options.vectorize) {
+    // Tile to register-sized blocks and vectorize; what does not vectorize
+    // stays as loops.
+    appendPipeline(pm, "func.func(linalg-generalize-named-ops,"
+                       "linalg-fuse-elementwise-ops)");
+  }
+  appendPipeline(pm,
+                 "one-shot-bufferize{bufferize-function-boundaries=1 "
+                 "function-boundary-type-conversion=identity-layout-map},"
+                 "buffer-deallocation-pipeline,"
+                 "func.func(convert-linalg-to-loops),"
+                 "lower-affine,convert-scf-to-cf,"
+                 "arith-expand{include-bf16=1},"
+                 "expand-strided-metadata,lower-affine,"
+                 "convert-vector-to-scf,convert-scf-to-cf,convert-vector-to-llvm");
+  if (options.cInterface)
+    appendPipeline(pm, "func.func(llvm-request-c-wrappers)");
+  appendPipeline(pm, "convert-math-to-llvm,convert-math-to-libm,"
+                     "convert-arith-to-llvm,convert-index-to-llvm,"
+                     "finalize-memref-to-llvm,convert-func-to-llvm,"
+                     "convert-cf-to-llvm,convert-ub-to-llvm,"
+                     "reconcile-unrealized-casts");
+}
+
+void mp::registerPipelines() {
+  PassPipelineRegistration<CPULoweringOptions>(
+      "mp-cpu-lowering",
+      "Lower mixed-precision IR on tensors to LLVM for exact CPU execution",
+      buildCPULoweringPipeline);
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test: set-up (idempotent), build, lit (dialect, passes,
+# conversion, CPU execution, rounding proof, plugins), the install/consumer
+# test and the corpus robustness run. Ends with one summary line.
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$here/build}
+"$here/scripts/setup.sh" || exit 1
+"$here/scripts/build.sh" || { echo "0 passed, 1 failed (build)"; exit 1; }
+
+export PATH="/usr/lib/llvm-22/bin:$PATH"
+passed=0; failed=0
+
+echo "== lit"
+lit_out=$("$here/.venv/bin/lit" -sv "$build/test" 2>&1); lit_rc=$?
+echo "$lit_out" | grep -vE "^(PASS|UNSUPPORTED):" | tail -n 40
+lit_pass=$(echo "$lit_out" | sed -nE 's/^ *Passed *: *([0-9]+).*/\1/p' | tail -1)
+lit_fail=$(echo "$lit_out" | sed -nE 's/^ *Failed *: *([0-9]+).*/\1/p' | tail -1)
+passed=$((passed + ${lit_pass:-0})); failed=$((failed + ${lit_fail:-0}))
+[ $lit_rc -ne 0 ] && [ -z "${lit_fail:-}" ] && failed=$((failed + 1))
+
+echo "== install and consumer project"
+if "$here/scripts/test-install.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+echo "== corpus robustness"
+corpus=${MP_CORPUS_DIR:-$here/../shared/corpus}
+if [ -d "$corpus" ]; then
+  if "$here/.venv/bin/python" "$here/scripts/corpus-check.py" --mp-opt "$build/bin/mp-opt" \
+      --corpus "$corpus"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+else
+  echo "corpus not found at $corpus"; failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

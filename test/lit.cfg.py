@@ -1,0 +1,45 @@
+# -*- Python -*-
+# lit configuration for mp's regression, execution and corpus tests.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "MP"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.mp_obj_root, "test")
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "Inputs",
+                   "consumer"]
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+bin_dir = os.path.join(config.mp_obj_root, "bin")
+lib_dir = os.path.join(config.mp_obj_root, "lib")
+runner_libs = ",".join(
+    os.path.join(config.llvm_lib_dir, name)
+    for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so"))
+
+config.substitutions.append(("%mp_bin", bin_dir))
+config.substitutions.append(("%mp_lib", lib_dir))
+config.substitutions.append(("%mp_src", config.mp_src_root))
+config.substitutions.append(("%corpus", config.mp_corpus_dir))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%runner_libs", runner_libs))
+config.substitutions.append(
+    ("%mlir_runner_bin", os.path.join(config.llvm_tools_dir, "mlir-runner")))
+config.substitutions.append(
+    ("%mlir_runner",
+     os.path.join(config.llvm_tools_dir, "mlir-runner") + " -e main -entry-point-result=void -shared-libs=" + runner_libs))
+config.substitutions.append(("%mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+
+tools = ["mp-opt", "mp-run"]
+llvm_config.add_tool_substitutions(
+    [t for t in tools if os.path.exists(os.path.join(bin_dir, t))], [bin_dir])
+llvm_config.with_environment("PATH", bin_dir, append_path=False)
+
+if os.path.isdir(config.mp_corpus_dir):
+    config.available_features.add("corpus")
