@@ -19,6 +19,15 @@ lit_fail=$(echo "$lit_out" | sed -nE 's/^ *Failed *: *([0-9]+).*/\1/p' | tail -1
 passed=$((passed + ${lit_pass:-0})); failed=$((failed + ${lit_fail:-0}))
 [ $lit_rc -ne 0 ] && [ -z "${lit_fail:-}" ] && failed=$((failed + 1))
 
+echo "== unit tests (ctest)"
+ctest_out=$(ctest --test-dir "$build" --output-on-failure 2>&1); ctest_rc=$?
+echo "$ctest_out" | tail -n 15
+ctest_total=$(echo "$ctest_out" | sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/p')
+ctest_fail=$(echo "$ctest_out" | sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/p')
+if [ -n "$ctest_total" ]; then
+  passed=$((passed + ctest_total - ctest_fail)); failed=$((failed + ctest_fail))
+elif [ $ctest_rc -ne 0 ]; then failed=$((failed + 1)); fi
+
 echo "== install and consumer project"
 if "$here/scripts/test-install.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 

@@ -12,7 +12,10 @@ static void appendPipeline(OpPassManager &pm, llvm::StringRef text) {
   std::string error;
   llvm::raw_string_ostream os(error);
   if (failed(parsePassPipeline(text, pm, os)))
-    llvm::report_fatal_error(llvm::Twine("mp: bad built-in pipeline: ") + error);
+    llvm::report_fatal_error(
+        llvm::Twine("mp: a built-in pipeline needs an upstream pass that is not "
+                    "registered (call mp::registerPasses() first): ") +
+        error);
 }
 
 void mp::buildCPULoweringPipeline(OpPassManager &pm,
@@ -28,7 +31,7 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
   appendPipeline(pm,
                  "one-shot-bufferize{bufferize-function-boundaries=1 "
                  "function-boundary-type-conversion=identity-layout-map},"
-                 "buffer-deallocation-pipeline,"
+                 "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
                  "func.func(convert-linalg-to-loops),"
                  "lower-affine,convert-scf-to-cf,"
                  "arith-expand{include-bf16=1},"

@@ -33,6 +33,7 @@
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/AllInterfaces.h"
@@ -111,6 +112,7 @@ void mp::registerPasses() {
   registerGPUPasses();
   gpu::registerGPUToNVVMPipeline();
   registerLinalgPasses();
+  LLVM::registerLLVMPasses();
   math::registerMathPasses();
   memref::registerMemRefPasses();
   registerSCFPasses();

@@ -1,0 +1,441 @@
+//===- mp-run.cpp - run model IR on the CPU and measure its error ----------===//
+//
+//   mp-run MODEL.mlir --entry NAME [--input a.npy ...] [--pipeline "..."]
+//          [--compare-f32] [--output-dir DIR] [--json FILE] [--seed N]
+//          [--calibrate FILE.json] [--timing] [--repeat N]
+//
+// Runs NAME as written (the f32 reference) and, with --pipeline, after the
+// given pass pipeline (the candidate), both JIT-compiled in-process for the
+// CPU with exact low-precision rounding; reports per-output error metrics.
+//
+// Exit codes: 0 success, 1 bad usage or input, 2 IR that does not compile,
+// 3 a run that trapped.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Calibration.h"
+#include "Metrics.h"
+#include "Npy.h"
+#include "Runner.h"
+
+#include "mp/InitMP.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <random>
+#include <unistd.h>
+
+using namespace mlir;
+using namespace mp;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("mp-run options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<std::string> entryName("entry", cl::desc("Function to run (default: the only public function)"),
+                                      cl::cat(category));
+static cl::list<std::string> inputPaths("input", cl::desc("Input .npy, one per argument, in order"),
+                                        cl::cat(category));
+static cl::opt<std::string> pipelineText("pipeline",
+    cl::desc("Pass pipeline applied before CPU lowering, e.g. "
+             "\"builtin.module(mp-mixed-precision{policy=bf16})\""),
+    cl::cat(category));
+static cl::opt<bool> compareF32("compare-f32",
+    cl::desc("Also run the unmodified IR and report the candidate's error"),
+    cl::cat(category));
+static cl::opt<std::string> outputDir("output-dir", cl::desc("Write outputs as .npy here"),
+                                      cl::cat(category));
+static cl::opt<std::string> jsonPath("json", cl::desc("Write the report as JSON"),
+                                     cl::cat(category));
+static cl::opt<uint64_t> seed("seed", cl::desc("Seed of generated inputs"), cl::init(0),
+                              cl::cat(category));
+static cl::opt<std::string> calibratePath("calibrate",
+    cl::desc("Record range statistics of every tensor value of the reference run"),
+    cl::cat(category));
+static cl::opt<bool> timing("timing", cl::desc("Print phase timings"), cl::cat(category));
+static cl::opt<unsigned> repeat("repeat", cl::desc("Run this many times; report the median time"),
+                                cl::init(1), cl::cat(category));
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int fail(const llvm::Twine &message, int code = 1) {
+  llvm::errs() << "mp-run: error: " << message << "\n";
+  return code;
+}
+
+/// Inputs as doubles (exact for every supported type) with their shapes.
+struct SourceTensor {
+  std::vector<int64_t> shape;
+  std::vector<double> values;
+};
+
+/// Reads or generates one input for `type`. Generated floats are N(0, 1),
+/// integers uniform in [0, 8), from a generator seeded with --seed.
+llvm::Expected<SourceTensor> makeInput(RankedTensorType type, unsigned index,
+                                       std::mt19937_64 &rng) {
+  auto error = [&](const llvm::Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "argument #" + llvm::Twine(index) + ": " + message);
+  };
+  SourceTensor source;
+  Type element = type.getElementType();
+  if (index >= inputPaths.size()) {
+    if (!type.hasStaticShape())
+      return error("has dynamic shape " + llvm::Twine(llvm::formatv("{0}", type).str()) +
+                   "; give its value with --input");
+    source.shape.assign(type.getShape().begin(), type.getShape().end());
+    source.values.resize(type.getNumElements());
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::uniform_int_distribution<int> uniform(0, 7);
+    for (double &v : source.values)
+      v = isa<FloatType>(element) ? double(float(normal(rng))) : double(uniform(rng));
+    return source;
+  }
+  auto array = readNpy(inputPaths[index]);
+  if (!array)
+    return array.takeError();
+  if ((int64_t)array->shape.size() != type.getRank())
+    return error("'" + inputPaths[index] + "' has rank " + llvm::Twine(array->shape.size()) +
+                 ", the argument needs rank " + llvm::Twine(type.getRank()));
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (!type.isDynamicDim(d) && type.getDimSize(d) != array->shape[d])
+      return error("'" + inputPaths[index] + "' has size " + llvm::Twine(array->shape[d]) +
+                   " in dimension " + llvm::Twine(d) + ", the argument needs " +
+                   llvm::Twine(type.getDimSize(d)));
+  bool floatArray = array->dtype[0] == 'f';
+  bool bf16Bits = array->dtype == "u2";
+  if (isa<FloatType>(element) != (floatArray || bf16Bits) || (bf16Bits && !element.isBF16()))
+    return error("'" + inputPaths[index] + "' has dtype " + array->dtype +
+                 ", which does not fit element type " +
+                 llvm::formatv("{0}", element).str() +
+                 " (floats take f8/f4/f2 arrays, bf16 also u2 bit patterns; "
+                 "integers take integer arrays)");
+  source.shape = array->shape;
+  source.values.resize(array->numElements());
+  Type arrayType;
+  MLIRContext *ctx = type.getContext();
+  if (bf16Bits) arrayType = BFloat16Type::get(ctx);
+  else if (array->dtype == "f8") arrayType = Float64Type::get(ctx);
+  else if (array->dtype == "f4") arrayType = Float32Type::get(ctx);
+  else if (array->dtype == "f2") arrayType = Float16Type::get(ctx);
+  else arrayType = IntegerType::get(ctx, array->elementSize() * 8);
+  HostTensor raw;
+  raw.elementType = arrayType;
+  raw.shape = array->shape;
+  raw.bytes = std::move(array->data);
+  source.values = raw.toDoubles();
+  return source;
+}
+
+HostTensor toHost(const SourceTensor &source, Type elementType) {
+  HostTensor t = HostTensor::zeros(elementType, source.shape);
+  for (size_t i = 0; i < source.values.size(); ++i)
+    t.set(i, source.values[i]);
+  return t;
+}
+
+/// Writes an output as .npy: f64 stays f64, other floats become f32
+/// (exactly), integers keep their width (i4 and i1 as i1 bytes).
+llvm::Error writeOutput(StringRef path, const HostTensor &tensor) {
+  NpyArray array;
+  array.shape = tensor.shape;
+  Type type = tensor.elementType;
+  HostTensor converted;
+  if (type.isF64() || type.isF32()) {
+    array.dtype = type.isF64() ? "f8" : "f4";
+    array.data = tensor.bytes;
+  } else if (isa<FloatType>(type)) {
+    converted = HostTensor::zeros(Float32Type::get(type.getContext()), tensor.shape);
+    for (int64_t i = 0; i < tensor.numElements(); ++i)
+      converted.set(i, tensor.get(i));
+    array.dtype = "f4";
+    array.data = std::move(converted.bytes);
+  } else {
+    array.dtype = "i" + std::to_string(tensor.elementSize());
+    array.data = tensor.bytes;
+  }
+  return writeNpy(path, array);
+}
+
+UlpFormat ulpFormatOf(Type type) {
+  UlpFormat format;
+  if (auto floatType = dyn_cast<FloatType>(type)) {
+    format.precision = llvm::APFloat::semanticsPrecision(floatType.getFloatSemantics());
+    format.minExponent = llvm::APFloat::semanticsMinExponent(floatType.getFloatSemantics());
+  } else {
+    format.precision = 0;
+  }
+  return format;
+}
+
+extern "C" void trapHandler(int signal) {
+  const char *message = "mp-run: error: the compiled code trapped while running "
+                        "(signal ";
+  (void)!write(2, message, strlen(message));
+  const char *name = strsignal(signal);
+  (void)!write(2, name, strlen(name));
+  (void)!write(2, ")\n", 2);
+  _exit(3);
+}
+
+void installTrapHandlers() {
+  for (int sig : {SIGILL, SIGTRAP, SIGSEGV, SIGFPE, SIGBUS, SIGABRT})
+    std::signal(sig, trapHandler);
+}
+
+struct RunTimes {
+  double pipeline = 0, lowering = 0, jit = 0, run = 0;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  DialectRegistry registry;
+  mp::registerDialects(registry);
+  mp::registerPasses();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+      "mp-run: execute model IR on the CPU with exact low-precision rounding\n");
+
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  auto parseStart = Clock::now();
+  std::string errorMessage;
+  auto file = openInputFile(modelPath, &errorMessage);
+  if (!file)
+    return fail(errorMessage);
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> original = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!original)
+    return fail("cannot parse '" + modelPath + "'", 2);
+  double parseSeconds = secondsSince(parseStart);
+
+  // The entry function.
+  if (entryName.empty()) {
+    SmallVector<func::FuncOp> candidates;
+    for (auto func : original->getOps<func::FuncOp>())
+      if (!func.isExternal() && func.isPublic())
+        candidates.push_back(func);
+    if (candidates.size() != 1)
+      return fail("'" + modelPath + "' has " + llvm::Twine(candidates.size()) +
+                  " public functions; choose one with --entry");
+    entryName = candidates.front().getSymName().str();
+  }
+  auto entry = original->lookupSymbol<func::FuncOp>(entryName);
+  if (!entry || entry.isExternal()) {
+    std::string names;
+    for (auto func : original->getOps<func::FuncOp>())
+      if (!func.isExternal())
+        names += (names.empty() ? "" : ", ") + func.getSymName().str();
+    return fail("no function named '" + entryName + "' in '" + modelPath +
+                "' (functions: " + names + ")");
+  }
+  if (failed(checkSignature(entry)))
+    return 1;
+  if (inputPaths.size() > entry.getNumArguments())
+    return fail("'" + entryName + "' takes " + llvm::Twine(entry.getNumArguments()) +
+                " arguments, got " + llvm::Twine(inputPaths.size()) + " --input files");
+  if (!inputPaths.empty() && inputPaths.size() != entry.getNumArguments())
+    return fail("'" + entryName + "' takes " + llvm::Twine(entry.getNumArguments()) +
+                " arguments, got " + llvm::Twine(inputPaths.size()) +
+                " --input files (give all or none)");
+
+  std::mt19937_64 rng(seed);
+  std::vector<SourceTensor> sources;
+  for (auto [index, type] : llvm::enumerate(entry.getArgumentTypes())) {
+    auto source = makeInput(cast<RankedTensorType>(type), index, rng);
+    if (!source)
+      return fail(llvm::toString(source.takeError()));
+    sources.push_back(std::move(*source));
+  }
+
+  // Compiles a clone of the module (optionally transformed) and runs it.
+  auto compileAndRun = [&](bool applyPipeline, bool instrument, RunTimes &times,
+                           std::vector<std::string> *valueNames,
+                           std::vector<HostTensor> &outputs,
+                           std::vector<RankedTensorType> &resultTypes) -> int {
+    OwningOpRef<ModuleOp> module = original->clone();
+    if (applyPipeline) {
+      auto start = Clock::now();
+      PassManager pm(&context, ModuleOp::getOperationName());
+      // Accept "builtin.module(a,b)" as well as "a,b"; pm is the module's.
+      StringRef text = StringRef(pipelineText).trim();
+      if (text.consume_front("builtin.module(") && !text.consume_back(")"))
+        return fail("bad --pipeline: unbalanced parentheses");
+      std::string parseError;
+      llvm::raw_string_ostream os(parseError);
+      if (failed(parsePassPipeline(text, pm, os)))
+        return fail("bad --pipeline: " + parseError);
+      if (failed(pm.run(*module)))
+        return fail("the --pipeline failed on '" + modelPath + "'", 2);
+      times.pipeline = secondsSince(start);
+    }
+    if (instrument && failed(instrumentForCalibration(*module, entryName, *valueNames)))
+      return 2;
+    auto compiled = CompiledFunction::compile(std::move(module), entryName,
+                                              &times.lowering, &times.jit);
+    if (failed(compiled))
+      return 2;
+    std::vector<HostTensor> inputs;
+    for (auto [source, type] : llvm::zip(sources, (*compiled)->getArgumentTypes()))
+      inputs.push_back(toHost(source, type.getElementType()));
+    resultTypes.assign((*compiled)->getResultTypes().begin(),
+                       (*compiled)->getResultTypes().end());
+    installTrapHandlers();
+    std::vector<double> runTimes;
+    for (unsigned i = 0; i < std::max(1u, unsigned(repeat)); ++i) {
+      auto start = Clock::now();
+      auto result = (*compiled)->run(inputs);
+      runTimes.push_back(secondsSince(start));
+      if (!result)
+        return fail(llvm::toString(result.takeError()), 2);
+      outputs = std::move(*result);
+    }
+    std::sort(runTimes.begin(), runTimes.end());
+    times.run = runTimes[runTimes.size() / 2];
+    return 0;
+  };
+
+  bool hasPipeline = !pipelineText.empty();
+  RunTimes candidateTimes, referenceTimes;
+  std::vector<HostTensor> candidate, reference;
+  std::vector<RankedTensorType> candidateTypes, referenceTypes;
+  std::vector<std::string> valueNames;
+  if (int rc = compileAndRun(hasPipeline, false, candidateTimes, nullptr, candidate,
+                             candidateTypes))
+    return rc;
+  bool needReference = (hasPipeline && compareF32) || !calibratePath.empty();
+  if (needReference) {
+    if (int rc = compileAndRun(false, !calibratePath.empty(), referenceTimes,
+                               &valueNames, reference, referenceTypes))
+      return rc;
+  }
+
+  // Report.
+  llvm::json::Object report{{"model", modelPath},
+                            {"entry", entryName},
+                            {"pipeline", pipelineText},
+                            {"seed", int64_t(seed)},
+                            {"inputs", inputPaths.empty() ? "generated" : "files"}};
+  llvm::outs() << "mp-run: " << modelPath << " @" << entryName << ", "
+               << sources.size() << " inputs ("
+               << (inputPaths.empty() ? "generated, seed " + std::to_string(seed)
+                                      : std::string("from .npy"))
+               << ")" << (hasPipeline ? ", pipeline " + pipelineText : "") << "\n";
+  unsigned numOutputs = entry.getNumResults();
+  llvm::json::Array outputsJson;
+  int exitCode = 0;
+  for (unsigned i = 0; i < numOutputs; ++i) {
+    llvm::json::Object out{{"index", int64_t(i)},
+                           {"type", llvm::formatv("{0}", candidateTypes[i]).str()}};
+    llvm::outs() << "output " << i << ": " << candidateTypes[i];
+    if (!outputDir.empty()) {
+      llvm::sys::fs::create_directories(outputDir);
+      llvm::SmallString<128> path(outputDir);
+      llvm::sys::path::append(path, entryName + "." + std::to_string(i) + ".npy");
+      if (llvm::Error error = writeOutput(path, candidate[i]))
+        return fail(llvm::toString(std::move(error)));
+      out["file"] = path.str().str();
+      if (hasPipeline && compareF32) {
+        llvm::SmallString<128> refPath(outputDir);
+        llvm::sys::path::append(refPath, entryName + "." + std::to_string(i) + ".ref.npy");
+        if (llvm::Error error = writeOutput(refPath, reference[i]))
+          return fail(llvm::toString(std::move(error)));
+        out["reference_file"] = refPath.str().str();
+      }
+    }
+    if (hasPipeline && compareF32) {
+      if (reference[i].shape != candidate[i].shape) {
+        llvm::outs() << "\n";
+        return fail("output " + llvm::Twine(i) + " has a different shape after the pipeline");
+      }
+      ErrorMetrics m = compareOutputs(reference[i].toDoubles(), candidate[i].toDoubles(),
+                                      ulpFormatOf(candidateTypes[i].getElementType()));
+      llvm::outs() << llvm::formatv(
+          "\n  max_abs {0:e3}  max_rel {1:e3}  mean_rel {2:e3}  (rel floor {3:e2})"
+          "\n  cosine {4:f6}  max_ulp {5:f1}  mean_ulp {6:f2}  new_inf {7}  new_nan {8}",
+          m.maxAbsError, m.maxRelError, m.meanRelError, m.relativeFloor,
+          m.cosineSimilarity, m.maxUlpError, m.meanUlpError, m.newInf, m.newNaN);
+      out["error"] = m.toJSON();
+    }
+    llvm::outs() << "\n";
+    outputsJson.push_back(std::move(out));
+  }
+  report["outputs"] = std::move(outputsJson);
+
+  if (!calibratePath.empty()) {
+    llvm::json::Object values;
+    // The instrumented reference returns the entry's results, then each
+    // recorded value; arguments are recorded from the inputs.
+    for (auto [index, source] : llvm::enumerate(sources))
+      values[entryName + ".arg" + std::to_string(index)] = computeStats(source.values).toJSON();
+    for (size_t v = 0; v < valueNames.size(); ++v)
+      values[valueNames[v]] = computeStats(reference[numOutputs + v].toDoubles()).toJSON();
+    llvm::json::Object calibration{{"model", modelPath},
+                                   {"entry", entryName},
+                                   {"seed", int64_t(seed)},
+                                   {"values", std::move(values)}};
+    std::error_code ec;
+    llvm::raw_fd_ostream os(calibratePath, ec);
+    if (ec)
+      return fail("cannot write '" + calibratePath + "': " + ec.message());
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(calibration))) << "\n";
+    llvm::outs() << "calibration: " << valueNames.size() + sources.size()
+                 << " values recorded in " << calibratePath << "\n";
+  }
+
+  auto timesJson = [](const RunTimes &t) {
+    return llvm::json::Object{{"pipeline_s", t.pipeline}, {"lowering_s", t.lowering},
+                              {"jit_s", t.jit}, {"run_s", t.run}};
+  };
+  llvm::json::Object timingJson{{"parse_s", parseSeconds},
+                                {"candidate", timesJson(candidateTimes)}};
+  if (needReference)
+    timingJson["reference"] = timesJson(referenceTimes);
+  report["timing"] = std::move(timingJson);
+  if (timing) {
+    llvm::outs() << llvm::formatv("timing: parse {0:f3}s", parseSeconds);
+    llvm::outs() << llvm::formatv("; candidate: pipeline {0:f3}s lowering {1:f3}s "
+                                  "jit {2:f3}s run {3:f4}s",
+                                  candidateTimes.pipeline, candidateTimes.lowering,
+                                  candidateTimes.jit, candidateTimes.run);
+    if (needReference)
+      llvm::outs() << llvm::formatv("; reference: lowering {0:f3}s jit {1:f3}s run {2:f4}s",
+                                    referenceTimes.lowering, referenceTimes.jit,
+                                    referenceTimes.run);
+    llvm::outs() << "\n";
+  }
+  if (!jsonPath.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(jsonPath, ec);
+    if (ec)
+      return fail("cannot write '" + jsonPath + "': " + ec.message());
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+  }
+  return exitCode;
+}
