@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - named mp pipelines ----------------------------------===//
 
 #include "mp/Pipelines/Pipelines.h"
+#include "mp/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -20,7 +21,7 @@ static void appendPipeline(OpPassManager &pm, llvm::StringRef text) {
 
 void mp::buildCPULoweringPipeline(OpPassManager &pm,
                                   const CPULoweringOptions &options) {
-  appendPipeline(pm, "mp-lower-to-arith,func.func(convert-elementwise-to-linalg),"
+  appendPipeline(pm, "symbol-dce,mp-lower-to-arith,func.func(convert-elementwise-to-linalg),"
                      "canonicalize,cse");
   if (options.vectorize) {
     // Tile to register-sized blocks and vectorize; what does not vectorize
@@ -46,7 +47,29 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
                      "reconcile-unrealized-casts");
 }
 
+void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
+                                     const MixedPrecisionOptions &options) {
+  appendPipeline(pm, "func.func(convert-elementwise-to-linalg)");
+  MPAssignPrecisionOptions assign;
+  assign.policy = options.policy;
+  assign.policyFile = options.policyFile;
+  assign.remarks = options.remarks;
+  pm.addPass(createMPAssignPrecision(assign));
+  MPMaterializeOptions materialize;
+  materialize.keepIOTypes = options.keepIOTypes;
+  pm.addPass(createMPMaterialize(materialize));
+  pm.addPass(createMPFoldCasts());
+  appendPipeline(pm, "canonicalize,cse");
+  MPPrecisionReportOptions report;
+  report.file = options.report;
+  pm.addPass(createMPPrecisionReport(report));
+}
+
 void mp::registerPipelines() {
+  PassPipelineRegistration<MixedPrecisionOptions>(
+      "mp-mixed-precision",
+      "Assign and materialize mixed precision (policy, overrides, report)",
+      buildMixedPrecisionPipeline);
   PassPipelineRegistration<CPULoweringOptions>(
       "mp-cpu-lowering",
       "Lower mixed-precision IR on tensors to LLVM for exact CPU execution",

@@ -2,6 +2,7 @@
 
 #include "mp/Transforms/Passes.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -107,7 +108,17 @@ struct MPFoldCastsPass : mp::impl::MPFoldCastsBase<MPFoldCastsPass> {
     if (failed(applyPatternsGreedily(root, std::move(patterns))))
       return signalPassFailure();
     hoistAndShareCasts(root);
-    numCastsRemoved += before - countCasts();
+    unsigned removed = before - countCasts();
+    numCastsRemoved += removed;
+    // Inside a pipeline run on a module, keep count for mp-precision-report.
+    if (auto module = dyn_cast<ModuleOp>(root)) {
+      StringRef name = "mp.report.casts_removed";
+      int64_t previous = 0;
+      if (auto attr = module->getAttrOfType<IntegerAttr>(name))
+        previous = attr.getInt();
+      if (previous || removed)
+        module->setAttr(name, Builder(module).getI64IntegerAttr(previous + removed));
+    }
   }
 };
 

@@ -20,6 +20,31 @@ struct CPULoweringOptions : mlir::PassPipelineOptions<CPULoweringOptions> {
                           llvm::cl::init(false)};
 };
 
+/// Options of `mp-mixed-precision`.
+struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> {
+  Option<std::string> policy{*this, "policy",
+                             llvm::cl::desc("Built-in policy: f32, f16 or bf16"),
+                             llvm::cl::init("")};
+  Option<std::string> policyFile{*this, "policy-file",
+                                 llvm::cl::desc("JSON policy file with overrides"),
+                                 llvm::cl::init("")};
+  Option<bool> keepIOTypes{*this, "keep-io-types",
+                           llvm::cl::desc("Keep function signatures unchanged"),
+                           llvm::cl::init(false)};
+  Option<std::string> report{*this, "report",
+                             llvm::cl::desc("Write the precision report (JSON) here"),
+                             llvm::cl::init("")};
+  Option<bool> remarks{*this, "remarks",
+                       llvm::cl::desc("Emit a remark per precision decision"),
+                       llvm::cl::init(false)};
+};
+
+/// f32 model IR to mixed precision: elementwise arith/math on tensors to
+/// linalg, mp-assign-precision, mp-materialize, mp-fold-casts, canonicalize,
+/// CSE, mp-precision-report.
+void buildMixedPrecisionPipeline(mlir::OpPassManager &pm,
+                                 const MixedPrecisionOptions &options);
+
 /// Lowers mixed-precision IR on tensors to the LLVM dialect for the CPU:
 /// mp-lower-to-arith, bufferization, loops, exact bf16 expansion, LLVM.
 void buildCPULoweringPipeline(mlir::OpPassManager &pm,

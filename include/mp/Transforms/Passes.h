@@ -6,6 +6,11 @@
 #include "mp/Dialect/MP/IR/MPDialect.h"
 #include "mlir/Pass/Pass.h"
 
+namespace mlir {
+namespace linalg { class LinalgDialect; }
+namespace tensor { class TensorDialect; }
+} // namespace mlir
+
 namespace mp {
 #define GEN_PASS_DECL
 #include "mp/Transforms/Passes.h.inc"

@@ -6,6 +6,83 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
+// Precision assignment and materialization
+//===----------------------------------------------------------------------===//
+
+def MPAssignPrecision : Pass<"mp-assign-precision", "::mlir::ModuleOp"> {
+  let summary = "Decide a numeric format for every op by policy and record it";
+  let description = [{
+    Classifies every op that computes float tensors by structure (contraction,
+    elementwise, data movement, sensitive; see docs/UserGuide.md) and records
+    its decision as discardable attributes: `mp.format` (a `#mp.format`),
+    `mp.class` and `mp.rule` (which rule decided: `class-default`,
+    `follows-producers`, `user-attribute`, `user-pin`, `policy-file[i]`,
+    `policy-attr:<pattern>`). Nothing is retyped: mp-materialize does that.
+
+    The policy comes from, in order: an `mp.policy` attribute on the function,
+    then on the module, then the `policy` option, then the policy file's
+    `"policy"`, then `bf16`. Overrides, strongest first: an `mp.format`
+    attribute the user put on the op, an `mp.pin` of its result, the policy
+    file's overrides (first match), the policy attribute's overrides.
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"\"",
+           "Built-in policy: f32, f16 or bf16 (default: the policy file's, else bf16)">,
+    Option<"policyFile", "policy-file", "std::string", /*default=*/"\"\"",
+           "JSON policy file with a policy name and per-op overrides">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark per decision (op, class, format, rule)">
+  ];
+  let dependentDialects = ["::mp::MPDialect"];
+}
+
+def MPMaterialize : Pass<"mp-materialize", "::mlir::ModuleOp"> {
+  let summary = "Retype ops to their decided formats, insert casts, convert weights";
+  let description = [{
+    For every op with an `mp.format` decision: casts its float tensor inputs
+    to the format's storage type (contraction accumulators stay at the
+    accumulation type, and the contraction's result is rounded once to the
+    storage type), retypes its results, and rewrites `linalg.generic` bodies to
+    compute in their original type between exact widening and one rounding at
+    the yield. Named contractions (matmul, batch_matmul, matvec, vecmat,
+    batch_matvec) stay named; other named linalg ops are generalized.
+
+    Constant weights (dense and dense_resource) are converted at compile time.
+    A weight that does not fit the format (above 65504 for f16, say) is kept
+    wider with a remark, or rejected with an error when the user forced the
+    format. `keep-io-types` keeps the function signature; otherwise arguments
+    used only in one narrower format and results take that format.
+    `mp.pin` ops are removed (their decision is on the producer).
+  }];
+  let options = [
+    Option<"keepIOTypes", "keep-io-types", "bool", /*default=*/"false",
+           "Keep function argument and result types unchanged">
+  ];
+  let dependentDialects = ["::mp::MPDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numCastsInserted", "casts-inserted", "Number of casts inserted">,
+    Statistic<"numWeightsConverted", "weights-converted", "Constant weights converted">
+  ];
+}
+
+def MPPrecisionReport : Pass<"mp-precision-report", "::mlir::ModuleOp"> {
+  let summary = "Write the precision decisions and totals as JSON";
+  let description = [{
+    Collects every op's `mp.class`, `mp.format` and `mp.rule` with its
+    location, and totals: ops per format, casts inserted (by mp-materialize),
+    removed (by mp-fold-casts) and remaining, and weight bytes before and after.
+    The output is deterministic. With `file` empty nothing is written; the
+    bookkeeping attributes on the module are removed either way.
+  }];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"\"\"",
+           "Where to write the JSON report ('-' for stdout)">
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // Cast clean-up
 //===----------------------------------------------------------------------===//
 
