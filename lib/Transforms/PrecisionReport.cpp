@@ -4,6 +4,7 @@
 #include "mp/Transforms/Policy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -50,6 +51,7 @@ struct MPPrecisionReportPass
     llvm::json::Array ops;
     std::map<std::string, int64_t> perFormat, perClass;
     int64_t tensorCasts = 0, payloadCasts = 0, weightBytes = 0;
+    llvm::DenseSet<Attribute> seenConstants;
     module.walk([&](Operation *op) {
       if (auto cast = dyn_cast<CastOp>(op)) {
         ++(isa<RankedTensorType>(cast.getType()) ? tensorCasts : payloadCasts);
@@ -57,7 +59,8 @@ struct MPPrecisionReportPass
       }
       if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
         auto type = dyn_cast<RankedTensorType>(constant.getType());
-        if (type && isa<FloatType>(type.getElementType()) && type.hasStaticShape())
+        if (type && isa<FloatType>(type.getElementType()) && type.hasStaticShape() &&
+            seenConstants.insert(constant.getValue()).second)
           weightBytes += type.getNumElements() * (type.getElementTypeBitWidth() / 8);
         return;
       }

@@ -105,7 +105,7 @@ def MPFoldCasts : Pass<"mp-fold-casts"> {
            "Remove narrowing round trips too, keeping the wider value (reported)">
   ];
   let statistics = [
-    Statistic<"numCastsRemoved", "casts-removed", "Number of casts removed">
+    Statistic<"numCastsRemoved", "casts-removed", "Number of tensor casts removed">
   ];
 }
 
