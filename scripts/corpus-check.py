@@ -23,6 +23,7 @@ MODES = {
     "parse": [],
     "fold-casts": ["--pass-pipeline=builtin.module(func.func(mp-fold-casts))"],
     "lower-to-arith": ["--pass-pipeline=builtin.module(mp-lower-to-arith)"],
+    "mixed-precision": ["--pass-pipeline=builtin.module(mp-mixed-precision{policy=bf16})"],
 }
 
 

@@ -40,5 +40,14 @@ else
   echo "corpus not found at $corpus"; failed=$((failed + 1))
 fi
 
+echo "== mixed-precision acceptance on the corpus models"
+if [ -d "$corpus" ]; then
+  if "$here/.venv/bin/python" "$here/scripts/accept-corpus.py" --mp-opt "$build/bin/mp-opt" \
+      --mp-run "$build/bin/mp-run" --python "$here/.venv/bin/python" --corpus "$corpus" \
+      --generator "$here/scripts/gen-encoder.py"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+else
+  failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -54,6 +54,7 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
   assign.policy = options.policy;
   assign.policyFile = options.policyFile;
   assign.remarks = options.remarks;
+  assign.calibration = options.calibration;
   pm.addPass(createMPAssignPrecision(assign));
   MPMaterializeOptions materialize;
   materialize.keepIOTypes = options.keepIOTypes;

@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mp {
 #define GEN_PASS_DEF_MPASSIGNPRECISION
@@ -61,6 +62,15 @@ struct MPAssignPrecisionPass
       }
       file = std::move(*parsed);
     }
+    llvm::StringMap<double> ranges;
+    if (!calibration.empty()) {
+      auto parsed = readCalibration(calibration);
+      if (!parsed) {
+        module.emitError() << llvm::toString(parsed.takeError());
+        return signalPassFailure();
+      }
+      ranges = std::move(*parsed);
+    }
     std::string policyName =
         !policy.empty() ? policy : (!file.policy.empty() ? file.policy : "bf16");
     std::optional<PolicyAttr> optionPolicy = getBuiltinPolicy(ctx, policyName);
@@ -112,6 +122,8 @@ struct MPAssignPrecisionPass
         if (opClass == OpClass::None)
           return WalkResult::advance();
         Decision decision = decide(op, opClass, active, file.overrides, attrRules, pinned);
+        if (!decision.forced)
+          applyRangeCheck(op, decision, ranges);
         op->setAttr(kFormatAttr, decision.format);
         op->setAttr(kClassAttr, StringAttr::get(ctx, stringifyOpClass(opClass)));
         op->setAttr(kRuleAttr, StringAttr::get(ctx, decision.rule));
@@ -123,6 +135,23 @@ struct MPAssignPrecisionPass
       if (result.wasInterrupted())
         return signalPassFailure();
     }
+  }
+
+  /// Keeps f32 where calibration saw values the chosen format cannot hold.
+  void applyRangeCheck(Operation *op, Decision &decision,
+                       const llvm::StringMap<double> &ranges) {
+    auto storage = dyn_cast<FloatType>(decision.format.getStorageType());
+    if (ranges.empty() || !storage || storage.getWidth() >= 32)
+      return;
+    auto it = ranges.find(getStableName(op));
+    if (it == ranges.end())
+      return;
+    double largest = APFloat::getLargest(storage.getFloatSemantics()).convertToDouble();
+    if (it->second <= largest)
+      return;
+    decision.format = FormatAttr::get(op->getContext(), Float32Type::get(op->getContext()));
+    decision.rule += ",range-check:calibration(abs_max=" +
+                     llvm::formatv("{0:e3}", it->second).str() + ")";
   }
 
   Decision decide(Operation *op, OpClass opClass, PolicyAttr active,

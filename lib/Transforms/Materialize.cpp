@@ -13,7 +13,6 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -33,20 +32,6 @@ constexpr StringLiteral kWeightBytesAttr = "mp.report.weight_bytes_before";
 RankedTensorType floatTensorType(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   return type && isa<FloatType>(type.getElementType()) ? type : RankedTensorType();
-}
-
-/// Logical bytes of the distinct float tensor constants (weights, splats
-/// included; equal constants count once, as CSE will merge them).
-int64_t countWeightBytes(Operation *root) {
-  int64_t bytes = 0;
-  llvm::DenseSet<Attribute> seen;
-  root->walk([&](arith::ConstantOp op) {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
-    if (type && isa<FloatType>(type.getElementType()) && type.hasStaticShape() &&
-        seen.insert(op.getValue()).second)
-      bytes += type.getNumElements() * (type.getElementTypeBitWidth() / 8);
-  });
-  return bytes;
 }
 
 /// Values of a float constant (dense or dense_resource), if readable.

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/GlobPattern.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -191,4 +192,46 @@ std::string mp::getStableName(Operation *op) {
   if (auto name = op->getAttrOfType<StringAttr>("mp.name"))
     return name.str();
   return locationName(op->getLoc());
+}
+
+int64_t mp::countWeightBytes(Operation *root) {
+  int64_t bytes = 0;
+  llvm::DenseSet<Attribute> seen;
+  root->walk([&](arith::ConstantOp op) {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type || !isa<FloatType>(type.getElementType()) || !type.hasStaticShape())
+      return;
+    bool weight = llvm::any_of(op->getUsers(), [](Operation *user) {
+      return user->hasAttr(kFormatAttr);
+    });
+    if (weight && seen.insert(op.getValue()).second)
+      bytes += type.getNumElements() * (type.getElementTypeBitWidth() / 8);
+  });
+  return bytes;
+}
+
+llvm::Expected<llvm::StringMap<double>> mp::readCalibration(StringRef path) {
+  auto error = [&](const Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "calibration file '" + path + "': " + message);
+  };
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return error(buffer.getError().message());
+  auto json = llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return error(llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Object *values = root ? root->getObject("values") : nullptr;
+  if (!values)
+    return error("expected an object with \"values\" (written by mp-run --calibrate)");
+  llvm::StringMap<double> absMax;
+  for (const auto &entry : *values) {
+    const llvm::json::Object *stats = entry.second.getAsObject();
+    std::optional<double> value = stats ? stats->getNumber("abs_max") : std::nullopt;
+    if (!value)
+      return error("value '" + entry.first.str() + "' has no abs_max");
+    absMax[entry.first.str()] = *value;
+  }
+  return absMax;
 }

@@ -50,18 +50,11 @@ struct MPPrecisionReportPass
     ModuleOp module = getOperation();
     llvm::json::Array ops;
     std::map<std::string, int64_t> perFormat, perClass;
-    int64_t tensorCasts = 0, payloadCasts = 0, weightBytes = 0;
-    llvm::DenseSet<Attribute> seenConstants;
+    int64_t tensorCasts = 0, payloadCasts = 0;
+    int64_t weightBytes = countWeightBytes(module);
     module.walk([&](Operation *op) {
       if (auto cast = dyn_cast<CastOp>(op)) {
         ++(isa<RankedTensorType>(cast.getType()) ? tensorCasts : payloadCasts);
-        return;
-      }
-      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-        auto type = dyn_cast<RankedTensorType>(constant.getType());
-        if (type && isa<FloatType>(type.getElementType()) && type.hasStaticShape() &&
-            seenConstants.insert(constant.getValue()).second)
-          weightBytes += type.getNumElements() * (type.getElementTypeBitWidth() / 8);
         return;
       }
       auto format = op->getAttrOfType<FormatAttr>(kFormatAttr);

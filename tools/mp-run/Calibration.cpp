@@ -2,30 +2,13 @@
 
 #include "Calibration.h"
 
+#include "mp/Transforms/Policy.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/Support/Path.h"
 
 using namespace mlir;
-
-/// A stable, readable name for a location.
-static std::string locationName(Location loc) {
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  if (auto file = dyn_cast<FileLineColLoc>(loc))
-    return (llvm::sys::path::filename(file.getFilename().getValue()) + ":" +
-            llvm::Twine(file.getLine()) + ":" + llvm::Twine(file.getColumn()))
-        .str();
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location inner : fused.getLocations()) {
-      std::string name = locationName(inner);
-      if (!name.empty())
-        return name;
-    }
-  if (auto callSite = dyn_cast<CallSiteLoc>(loc))
-    return locationName(callSite.getCallee());
-  return "";
-}
 
 LogicalResult mp::instrumentForCalibration(ModuleOp module, StringRef entry,
                                            std::vector<std::string> &names) {
@@ -42,15 +25,13 @@ LogicalResult mp::instrumentForCalibration(ModuleOp module, StringRef entry,
   unsigned ordinal = 0;
   for (Operation &op : body.without_terminator()) {
     ++ordinal;
+    if (isa<tensor::EmptyOp>(op)) // undefined contents
+      continue;
     for (OpResult result : op.getResults()) {
       auto type = dyn_cast<RankedTensorType>(result.getType());
       if (!type || !isa<FloatType>(type.getElementType()) || !type.hasStaticShape())
         continue;
-      std::string name;
-      if (auto attr = op.getAttrOfType<StringAttr>("mp.name"))
-        name = attr.str();
-      else
-        name = locationName(op.getLoc());
+      std::string name = getStableName(&op);
       if (name.empty())
         name = op.getName().getStringRef().str() + "@" + std::to_string(ordinal);
       if (op.getNumResults() > 1)

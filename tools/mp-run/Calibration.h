@@ -12,9 +12,9 @@ namespace mp {
 
 /// Appends every float tensor value defined at the top level of `entry` to its
 /// results, so one run returns them all. `names` receives each value's stable
-/// name: the defining op's `mp.name` attribute if present, else its location
-/// (file basename:line:col), suffixed with #N for extra results and for
-/// repeats.
+/// name (mp::getStableName: `mp.name`, else the location), suffixed with #N
+/// for extra results and for repeats; mp-assign-precision{calibration=...}
+/// matches ops by the same names.
 mlir::LogicalResult instrumentForCalibration(mlir::ModuleOp module,
                                              llvm::StringRef entry,
                                              std::vector<std::string> &names);

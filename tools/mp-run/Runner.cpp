@@ -151,6 +151,12 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
   for (Type t : func.getResultTypes())
     compiled->resultTypes.push_back(cast<RankedTensorType>(t));
 
+  // Only the entry (and what it calls) is compiled: other public functions,
+  // drivers that print say, become private and symbol-dce drops them.
+  for (auto other : module->getOps<func::FuncOp>())
+    if (other != func && !other.isExternal())
+      other.setPrivate();
+
   auto start = std::chrono::steady_clock::now();
   PassManager pm(module->getContext());
   CPULoweringOptions options;

@@ -34,6 +34,9 @@ struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> 
   Option<std::string> report{*this, "report",
                              llvm::cl::desc("Write the precision report (JSON) here"),
                              llvm::cl::init("")};
+  Option<std::string> calibration{*this, "calibration",
+                                  llvm::cl::desc("Range statistics from mp-run --calibrate"),
+                                  llvm::cl::init("")};
   Option<bool> remarks{*this, "remarks",
                        llvm::cl::desc("Emit a remark per precision decision"),
                        llvm::cl::init(false)};

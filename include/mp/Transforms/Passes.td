@@ -24,6 +24,12 @@ def MPAssignPrecision : Pass<"mp-assign-precision", "::mlir::ModuleOp"> {
     `"policy"`, then `bf16`. Overrides, strongest first: an `mp.format`
     attribute the user put on the op, an `mp.pin` of its result, the policy
     file's overrides (first match), the policy attribute's overrides.
+
+    With `calibration` (a file written by `mp-run --calibrate`), a decision
+    that is not forced by the user and would store a value whose recorded
+    absolute maximum exceeds the format's largest finite value (65504 for
+    f16) becomes f32 instead (rule `range-check:calibration`). Values are
+    matched by their stable name: `mp.name`, else the location.
   }];
   let options = [
     Option<"policy", "policy", "std::string", /*default=*/"\"\"",
@@ -31,7 +37,10 @@ def MPAssignPrecision : Pass<"mp-assign-precision", "::mlir::ModuleOp"> {
     Option<"policyFile", "policy-file", "std::string", /*default=*/"\"\"",
            "JSON policy file with a policy name and per-op overrides">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
-           "Emit a remark per decision (op, class, format, rule)">
+           "Emit a remark per decision (op, class, format, rule)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Range statistics from mp-run --calibrate: ops whose recorded |x| "
+           "exceeds the chosen format's largest finite value stay f32">
   ];
   let dependentDialects = ["::mp::MPDialect"];
 }

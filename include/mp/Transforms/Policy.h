@@ -9,6 +9,7 @@
 #define MP_TRANSFORMS_POLICY_H
 
 #include "mp/Dialect/MP/IR/MPDialect.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <optional>
@@ -78,6 +79,14 @@ bool matchesOverride(const OverrideRule &rule, mlir::Operation *op,
 /// location as "file:line:col" (file basename) or the NameLoc's name; empty if
 /// it has neither.
 std::string getStableName(mlir::Operation *op);
+
+/// Logical bytes of the weights of the mixed-precision graph: distinct float
+/// tensor constants (splats included) used by at least one op that carries a
+/// precision decision.
+int64_t countWeightBytes(mlir::Operation *root);
+
+/// Absolute maxima per stable value name, from `mp-run --calibrate`.
+llvm::Expected<llvm::StringMap<double>> readCalibration(llvm::StringRef path);
 
 /// Attribute names recording a decision on an op.
 constexpr llvm::StringLiteral kClassAttr = "mp.class";
