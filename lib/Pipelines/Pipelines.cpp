@@ -23,12 +23,6 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
                                   const CPULoweringOptions &options) {
   appendPipeline(pm, "symbol-dce,mp-lower-to-arith,func.func(convert-elementwise-to-linalg),"
                      "canonicalize,cse");
-  if (options.vectorize) {
-    // Tile to register-sized blocks and vectorize; what does not vectorize
-    // stays as loops.
-    appendPipeline(pm, "func.func(linalg-generalize-named-ops,"
-                       "linalg-fuse-elementwise-ops)");
-  }
   appendPipeline(pm,
                  "one-shot-bufferize{bufferize-function-boundaries=1 "
                  "function-boundary-type-conversion=identity-layout-map},"

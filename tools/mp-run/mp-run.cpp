@@ -21,6 +21,8 @@
 #include "mp/InitMP.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -205,6 +207,27 @@ void installTrapHandlers() {
 struct RunTimes {
   double pipeline = 0, lowering = 0, jit = 0, run = 0;
 };
+
+/// Floating-point operations of the contractions in `entry` (2 per
+/// multiply-add over the static iteration space), for throughput figures.
+int64_t countContractionFlops(ModuleOp module, StringRef entry) {
+  int64_t flops = 0;
+  auto func = module.lookupSymbol<func::FuncOp>(entry);
+  if (!func)
+    return 0;
+  func.walk([&](linalg::LinalgOp op) {
+    if (!linalg::isaContractionOpInterface(op) && !linalg::isaConvolutionOpInterface(op))
+      return;
+    int64_t points = 1;
+    for (int64_t range : op.getStaticLoopRanges()) {
+      if (ShapedType::isDynamic(range))
+        return;
+      points *= range;
+    }
+    flops += 2 * points;
+  });
+  return flops;
+}
 
 } // namespace
 
@@ -417,6 +440,12 @@ int main(int argc, char **argv) {
                                 {"candidate", timesJson(candidateTimes)}};
   if (needReference)
     timingJson["reference"] = timesJson(referenceTimes);
+  int64_t flops = countContractionFlops(*original, entryName);
+  timingJson["contraction_flops"] = flops;
+  if (flops && candidateTimes.run > 0)
+    timingJson["candidate_gflops"] = flops / candidateTimes.run * 1e-9;
+  if (flops && needReference && referenceTimes.run > 0)
+    timingJson["reference_gflops"] = flops / referenceTimes.run * 1e-9;
   report["timing"] = std::move(timingJson);
   if (timing) {
     llvm::outs() << llvm::formatv("timing: parse {0:f3}s", parseSeconds);
@@ -428,6 +457,9 @@ int main(int argc, char **argv) {
       llvm::outs() << llvm::formatv("; reference: lowering {0:f3}s jit {1:f3}s run {2:f4}s",
                                     referenceTimes.lowering, referenceTimes.jit,
                                     referenceTimes.run);
+    if (flops)
+      llvm::outs() << llvm::formatv("; contractions {0:f3} GFLOP, candidate {1:f2} GFLOP/s",
+                                    flops * 1e-9, flops / candidateTimes.run * 1e-9);
     llvm::outs() << "\n";
   }
   if (!jsonPath.empty()) {
