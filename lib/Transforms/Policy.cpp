@@ -109,17 +109,27 @@ FormatAttr mp::parseFormat(MLIRContext *ctx, StringRef text) {
   return dyn_cast_if_present<FormatAttr>(attr);
 }
 
+/// Reads a JSON file; errors start with "<what> '<path>': ".
+static llvm::Expected<llvm::json::Value> readJSONFile(StringRef what, StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   what + " '" + path + "': " + buffer.getError().message());
+  auto json = llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   what + " '" + path + "': " + llvm::toString(json.takeError()));
+  return json;
+}
+
 llvm::Expected<PolicyFile> mp::readPolicyFile(MLIRContext *ctx, StringRef path) {
   auto error = [&](const Twine &message) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "policy file '" + path + "': " + message);
   };
-  auto buffer = llvm::MemoryBuffer::getFile(path);
-  if (!buffer)
-    return error(buffer.getError().message());
-  auto json = llvm::json::parse((*buffer)->getBuffer());
+  auto json = readJSONFile("policy file", path);
   if (!json)
-    return error(llvm::toString(json.takeError()));
+    return json.takeError();
   auto *root = json->getAsObject();
   if (!root)
     return error("expected a JSON object");
@@ -215,12 +225,9 @@ llvm::Expected<llvm::StringMap<double>> mp::readCalibration(StringRef path) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "calibration file '" + path + "': " + message);
   };
-  auto buffer = llvm::MemoryBuffer::getFile(path);
-  if (!buffer)
-    return error(buffer.getError().message());
-  auto json = llvm::json::parse((*buffer)->getBuffer());
+  auto json = readJSONFile("calibration file", path);
   if (!json)
-    return error(llvm::toString(json.takeError()));
+    return json.takeError();
   const llvm::json::Object *root = json->getAsObject();
   const llvm::json::Object *values = root ? root->getObject("values") : nullptr;
   if (!values)

@@ -70,6 +70,25 @@ AffineMap getScaleMap(FormatAttr format, int64_t rank, RankedTensorType scaleTyp
   llvm_unreachable("unknown scale kind");
 }
 
+/// Builds the elementwise generic of a quantize or dequantize: the data read
+/// with the identity map, the scale (and zero point) through the scheme's map.
+template <typename OpTy>
+Value buildScaledElementwise(OpTy op, typename OpTy::Adaptor adaptor,
+                             ConversionPatternRewriter &rewriter, ScalarBody body) {
+  RankedTensorType resultType = op.getResult().getType();
+  int64_t rank = resultType.getRank();
+  AffineMap scaleMap = getScaleMap(op.getFormat(), rank, op.getScale().getType(),
+                                   rewriter.getContext());
+  SmallVector<Value> inputs = {adaptor.getInput(), adaptor.getScale()};
+  SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank), scaleMap};
+  if (adaptor.getZeroPoint()) {
+    inputs.push_back(adaptor.getZeroPoint());
+    maps.push_back(scaleMap);
+  }
+  return buildElementwise(rewriter, op.getLoc(), resultType, adaptor.getInput(),
+                          inputs, maps, body);
+}
+
 /// Converts a float scalar to f32 exactly (every supported type fits).
 Value toF32(ImplicitLocOpBuilder &b, Value value) {
   return emitFloatCast(b, value, b.getF32Type(), RoundingMode::NearestEven,
@@ -127,18 +146,7 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
   LogicalResult
   matchAndRewrite(QuantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    FormatAttr format = op.getFormat();
-    RankedTensorType resultType = op.getResult().getType();
-    Type storage = resultType.getElementType();
-    int64_t rank = resultType.getRank();
-    AffineMap scaleMap = getScaleMap(format, rank, op.getScale().getType(),
-                                     getContext());
-    SmallVector<Value> inputs = {adaptor.getInput(), adaptor.getScale()};
-    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank), scaleMap};
-    if (adaptor.getZeroPoint()) {
-      inputs.push_back(adaptor.getZeroPoint());
-      maps.push_back(scaleMap);
-    }
+    Type storage = op.getResult().getType().getElementType();
     auto body = [&](ImplicitLocOpBuilder &b, ValueRange args) -> Value {
       Value scaled = arith::DivFOp::create(b, toF32(b, args[0]), toF32(b, args[1]));
       if (auto floatType = dyn_cast<FloatType>(storage))
@@ -161,8 +169,7 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
       clamped = arith::SelectOp::create(b, isNaN, safeZeroPoint, clamped);
       return arith::FPToSIOp::create(b, intType, clamped);
     };
-    rewriter.replaceOp(op, buildElementwise(rewriter, op.getLoc(), resultType,
-                                            adaptor.getInput(), inputs, maps, body));
+    rewriter.replaceOp(op, buildScaledElementwise(op, adaptor, rewriter, body));
     return success();
   }
 };
@@ -174,18 +181,7 @@ struct DequantizeOpLowering : OpConversionPattern<DequantizeOp> {
   LogicalResult
   matchAndRewrite(DequantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    FormatAttr format = op.getFormat();
-    RankedTensorType resultType = op.getResult().getType();
-    auto resultElement = cast<FloatType>(resultType.getElementType());
-    int64_t rank = resultType.getRank();
-    AffineMap scaleMap = getScaleMap(format, rank, op.getScale().getType(),
-                                     getContext());
-    SmallVector<Value> inputs = {adaptor.getInput(), adaptor.getScale()};
-    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank), scaleMap};
-    if (adaptor.getZeroPoint()) {
-      inputs.push_back(adaptor.getZeroPoint());
-      maps.push_back(scaleMap);
-    }
+    auto resultElement = cast<FloatType>(op.getResult().getType().getElementType());
     auto body = [&](ImplicitLocOpBuilder &b, ValueRange args) -> Value {
       Value value;
       if (isa<IntegerType>(args[0].getType())) {
@@ -201,8 +197,7 @@ struct DequantizeOpLowering : OpConversionPattern<DequantizeOp> {
       return emitFloatCast(b, value, resultElement, RoundingMode::NearestEven,
                            /*saturate=*/false);
     };
-    rewriter.replaceOp(op, buildElementwise(rewriter, op.getLoc(), resultType,
-                                            adaptor.getInput(), inputs, maps, body));
+    rewriter.replaceOp(op, buildScaledElementwise(op, adaptor, rewriter, body));
     return success();
   }
 };
