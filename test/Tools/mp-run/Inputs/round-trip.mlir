@@ -26,3 +26,9 @@ func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
 func.func @complex(%x: tensor<4xcomplex<f32>>) -> tensor<4xcomplex<f32>> {
   return %x : tensor<4xcomplex<f32>>
 }
+
+func.func @unlowerable(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = mp.cast %x : tensor<4xf32> to tensor<4xf8E4M3FNUZ>
+  %1 = mp.cast %0 : tensor<4xf8E4M3FNUZ> to tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
