@@ -23,6 +23,9 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
                                   const CPULoweringOptions &options) {
   appendPipeline(pm, "symbol-dce,mp-lower-to-arith,func.func(convert-elementwise-to-linalg),"
                      "canonicalize,cse");
+  if (options.vectorize)
+    appendPipeline(pm, "func.func(mp-vectorize-contractions,canonicalize,"
+                       "loop-invariant-subset-hoisting,canonicalize)");
   appendPipeline(pm,
                  "one-shot-bufferize{bufferize-function-boundaries=1 "
                  "function-boundary-type-conversion=identity-layout-map},"

@@ -138,7 +138,8 @@ LogicalResult mp::checkSignature(Operation *op) {
 
 FailureOr<std::unique_ptr<CompiledFunction>>
 CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
-                          double *loweringSeconds, double *jitSeconds) {
+                          double *loweringSeconds, double *jitSeconds,
+                          bool vectorize) {
   auto compiled = std::make_unique<CompiledFunction>();
   compiled->entry = entry.str();
   auto func = module->lookupSymbol<func::FuncOp>(entry);
@@ -161,18 +162,21 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
   PassManager pm(module->getContext());
   CPULoweringOptions options;
   options.cInterface = true;
+  options.vectorize = vectorize;
   buildCPULoweringPipeline(pm, options);
   if (failed(pm.run(*module)))
-    return module->emitError() << "lowering '" << entry << "' for the CPU failed";
+    return emitError(module->getLoc()) << "lowering '" << entry << "' for the CPU failed";
   auto lowered = std::chrono::steady_clock::now();
 
   ExecutionEngineOptions engineOptions;
+  static const llvm::StringRef runtimeLibraries[] = {MP_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = runtimeLibraries;
   engineOptions.transformer = makeOptimizingTransformer(3, 0, nullptr);
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(*module, engineOptions);
   if (!engine) {
     std::string message = llvm::toString(engine.takeError());
-    return module->emitError() << "JIT compilation failed: " << message;
+    return emitError(module->getLoc()) << "JIT compilation failed: " << message;
   }
   compiled->engine = std::move(*engine);
   compiled->module = std::move(module);

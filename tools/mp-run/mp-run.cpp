@@ -69,6 +69,10 @@ static cl::opt<std::string> calibratePath("calibrate",
     cl::desc("Record range statistics of every tensor value of the reference run"),
     cl::cat(category));
 static cl::opt<bool> timing("timing", cl::desc("Print phase timings"), cl::cat(category));
+static cl::opt<bool> vectorize("vectorize",
+    cl::desc("Tile and vectorize contractions (mp-cpu-lowering{vectorize}); "
+             "both runs use the same code, FMAs included"),
+    cl::init(true), cl::cat(category));
 static cl::opt<unsigned> repeat("repeat", cl::desc("Run this many times; report the median time"),
                                 cl::init(1), cl::cat(category));
 
@@ -321,7 +325,7 @@ int main(int argc, char **argv) {
     if (instrument && failed(instrumentForCalibration(*module, entryName, *valueNames)))
       return 2;
     auto compiled = CompiledFunction::compile(std::move(module), entryName,
-                                              &times.lowering, &times.jit);
+                                              &times.lowering, &times.jit, vectorize);
     if (failed(compiled))
       return 2;
     std::vector<HostTensor> inputs;

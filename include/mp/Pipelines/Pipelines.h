@@ -10,6 +10,10 @@ namespace mp {
 
 /// Options of `mp-cpu-lowering`.
 struct CPULoweringOptions : mlir::PassPipelineOptions<CPULoweringOptions> {
+  Option<bool> vectorize{*this, "vectorize",
+                         llvm::cl::desc("Tile and vectorize static contractions "
+                                        "(mp-vectorize-contractions)"),
+                         llvm::cl::init(false)};
   Option<bool> cInterface{*this, "c-interface",
                           llvm::cl::desc("Emit _mlir_ciface_ wrappers for "
                                          "every function (for mp-run)"),

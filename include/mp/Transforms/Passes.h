@@ -8,6 +8,9 @@
 
 namespace mlir {
 namespace linalg { class LinalgDialect; }
+namespace scf { class SCFDialect; }
+namespace vector { class VectorDialect; }
+namespace func { class FuncOp; }
 namespace tensor { class TensorDialect; }
 } // namespace mlir
 

@@ -1,0 +1,104 @@
+//===- VectorizeContractions.cpp - register-blocked CPU contractions ------===//
+
+#include "mp/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mp {
+#define GEN_PASS_DEF_MPVECTORIZECONTRACTIONS
+#include "mp/Transforms/Passes.h.inc"
+} // namespace mp
+
+using namespace mlir;
+using namespace mp;
+
+namespace {
+
+/// The largest divisor of `size` that is at most `limit`.
+int64_t largestDivisorAtMost(int64_t size, int64_t limit) {
+  for (int64_t candidate = std::min(size, limit); candidate > 1; --candidate)
+    if (size % candidate == 0)
+      return candidate;
+  return 1;
+}
+
+struct MPVectorizeContractionsPass
+    : mp::impl::MPVectorizeContractionsBase<MPVectorizeContractionsPass> {
+  using MPVectorizeContractionsBase::MPVectorizeContractionsBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    SmallVector<linalg::LinalgOp> candidates;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && !op.hasDynamicShape() &&
+          linalg::isaContractionOpInterface(op))
+        candidates.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp op : candidates)
+      (void)tileAndVectorize(rewriter, op);
+
+    RewritePatternSet patterns(&getContext());
+    // Batch dimensions are tiled to 1: drop them so contractions are 2-D.
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    vector::populateVectorContractLoweringPatterns(
+        patterns, vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorTransposeLoweringPatterns(
+        patterns, vector::VectorTransposeLowering::EltWise);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerParallel);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+
+  /// Tiles one contraction into blocks and vectorizes the block.
+  LogicalResult tileAndVectorize(IRRewriter &rewriter, linalg::LinalgOp op) {
+    FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
+    if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
+      return failure();
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<int64_t> tiles(ranges.size(), 1);
+    auto setTile = [&](ArrayRef<unsigned> group, int64_t limit) {
+      // Block the innermost dimension of each group; the others step by 1.
+      unsigned dim = group.back();
+      tiles[dim] = largestDivisorAtMost(ranges[dim], limit);
+    };
+    setTile(dims->m, tileM);
+    setTile(dims->n, tileN);
+    setTile(dims->k, tileK);
+    if (tiles[dims->n.back()] < 4)
+      return failure(); // too narrow to be worth vectors
+
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(op.getContext(), tiles));
+    rewriter.setInsertionPoint(op);
+    auto tiling = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
+                                    options);
+    if (failed(tiling))
+      return failure();
+    rewriter.replaceOp(op, tiling->replacements);
+    for (Operation *tiled : tiling->tiledOps) {
+      rewriter.setInsertionPoint(tiled);
+      auto vectorized = linalg::vectorize(
+          rewriter, tiled, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+          /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+          /*assumeDynamicDimsMatchVecSizes=*/false, /*createNamedContraction=*/true);
+      if (failed(vectorized))
+        continue; // stays a (tiled) scalar contraction
+      rewriter.replaceOp(tiled, vectorized->replacements);
+    }
+    return success();
+  }
+};
+
+} // namespace
