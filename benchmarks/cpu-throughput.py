@@ -49,7 +49,7 @@ def main():
         ("multi-head attention (tpp-mlir)", os.path.join(models, "multi-head-attention.upgraded.mlir"), a.repeat),
         ("MLP 3 layers 256x1024 (tpp-mlir)", os.path.join(models, "mlp-3layers.mlir"), a.repeat),
         ("MLP torch-dynamo 3x1024 (tpp-mlir)", os.path.join(models, "torch-dynamo-mlp-fp32-3x1024.mlir"), a.repeat),
-        (f"BERT-base encoder, {a.bert_layers} layers, seq 128", bert, 1),
+        (f"BERT-base encoder, {a.bert_layers} layers, seq 128", bert, 3),
     ]
     reference = numpy_matmul_gflops()
     rows = []
