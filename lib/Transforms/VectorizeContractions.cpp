@@ -23,6 +23,16 @@ using namespace mp;
 
 namespace {
 
+/// True when `map`'s last two results are dims `outer` then `inner`.
+bool endsWith(AffineMap map, unsigned outer, unsigned inner) {
+  unsigned n = map.getNumResults();
+  if (n < 2)
+    return false;
+  auto last = dyn_cast<AffineDimExpr>(map.getResult(n - 1));
+  auto before = dyn_cast<AffineDimExpr>(map.getResult(n - 2));
+  return last && before && last.getPosition() == inner && before.getPosition() == outer;
+}
+
 /// The largest divisor of `size` that is at most `limit`.
 int64_t largestDivisorAtMost(int64_t size, int64_t limit) {
   for (int64_t candidate = std::min(size, limit); candidate > 1; --candidate)
@@ -65,6 +75,13 @@ struct MPVectorizeContractionsPass
   LogicalResult tileAndVectorize(IRRewriter &rewriter, linalg::LinalgOp op) {
     FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
     if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
+      return failure();
+    // Only row-major blocks (A[.., m, k], B[.., k, n], C[.., m, n]): other
+    // layouts would need in-register transposes that cost more than they save.
+    unsigned m = dims->m.back(), n = dims->n.back(), k = dims->k.back();
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    if (maps.size() != 3 || !endsWith(maps[0], m, k) || !endsWith(maps[1], k, n) ||
+        !endsWith(maps[2], m, n))
       return failure();
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     SmallVector<int64_t> tiles(ranges.size(), 1);

@@ -18,13 +18,26 @@ func.func @matmul(%a: tensor<64x64xbf16>, %b: tensor<64x96xbf16>, %c: tensor<64x
 
 // -----
 
-// Dynamic shapes and narrow outputs are left for the loop lowering.
+// Dynamic shapes, narrow outputs and transposed layouts are left for the
+// loop lowering.
 // CHECK-LABEL: func @left_alone
 // CHECK: linalg.matmul
 // CHECK: linalg.matvec
+// CHECK: linalg.generic
+// CHECK-NOT: vector.
+#mk = affine_map<(m, n, k) -> (m, k)>
+#nk = affine_map<(m, n, k) -> (n, k)>
+#mn = affine_map<(m, n, k) -> (m, n)>
 func.func @left_alone(%a: tensor<?x64xf32>, %b: tensor<64x64xf32>, %c: tensor<?x64xf32>,
-                      %m: tensor<64x64xf32>, %v: tensor<64xf32>, %o: tensor<64xf32>) -> (tensor<?x64xf32>, tensor<64xf32>) {
+                      %m: tensor<64x64xf32>, %v: tensor<64xf32>, %o: tensor<64xf32>) -> (tensor<?x64xf32>, tensor<64xf32>, tensor<64x64xf32>) {
   %0 = linalg.matmul ins(%a, %b : tensor<?x64xf32>, tensor<64x64xf32>) outs(%c : tensor<?x64xf32>) -> tensor<?x64xf32>
   %1 = linalg.matvec ins(%m, %v : tensor<64x64xf32>, tensor<64xf32>) outs(%o : tensor<64xf32>) -> tensor<64xf32>
-  return %0, %1 : tensor<?x64xf32>, tensor<64xf32>
+  %2 = linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%m, %b : tensor<64x64xf32>, tensor<64x64xf32>) outs(%m : tensor<64x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<64x64xf32>
+  return %0, %1, %2 : tensor<?x64xf32>, tensor<64xf32>, tensor<64x64xf32>
 }

@@ -125,8 +125,10 @@ def MPFoldCasts : Pass<"mp-fold-casts"> {
 def MPVectorizeContractions : Pass<"mp-vectorize-contractions", "::mlir::func::FuncOp"> {
   let summary = "Tile static contractions into register blocks and vectorize them (CPU)";
   let description = [{
-    Tiles every statically shaped contraction on tensors (matmul, batch_matmul,
-    multiply-add generics) into blocks of `tile-m` x `tile-n` x `tile-k` (the
+    Tiles every statically shaped, row-major contraction on tensors (matmul,
+    batch_matmul, multiply-add generics reading A[.., m, k], B[.., k, n] and
+    writing C[.., m, n]; other layouts would need in-register transposes) into
+    blocks of `tile-m` x `tile-n` x `tile-k` (the
     largest divisor of each dimension not above the size), vectorizes each
     block to `vector.contract`, and lowers that to outer products (FMAs). Mixed
     element types (bf16 inputs, f32 accumulator) vectorize with exact
