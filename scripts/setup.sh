@@ -18,7 +18,13 @@ fi
 # Python venv: lit (test driver), numpy + ml_dtypes (independent rounding reference).
 venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    # Debian's python3 needs python3-venv for this.
+    rm -rf "$venv"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv
+    python3 -m venv "$venv"
+  fi
 fi
 "$venv/bin/python" -c 'import numpy, ml_dtypes, lit' 2>/dev/null || \
   "$venv/bin/pip" install -q --disable-pip-version-check numpy ml_dtypes lit

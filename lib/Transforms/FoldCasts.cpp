@@ -44,8 +44,8 @@ struct RemoveNarrowingRoundTrip : OpRewritePattern<CastOp> {
 
 /// Moves casts whose operand is defined in an enclosing region (loop
 /// invariants) to right after the definition, then replaces every cast that
-/// a same cast of the same value dominates. Returns the number removed.
-unsigned hoistAndShareCasts(Operation *root) {
+/// a same cast of the same value dominates.
+void hoistAndShareCasts(Operation *root) {
   SmallVector<CastOp> casts;
   root->walk([&](CastOp op) { casts.push_back(op); });
   for (CastOp op : casts) {
@@ -65,7 +65,6 @@ unsigned hoistAndShareCasts(Operation *root) {
   DenseMap<Key, SmallVector<CastOp>> groups;
   for (CastOp op : casts)
     groups[{op.getInput(), op.getType(), op->getAttrDictionary()}].push_back(op);
-  unsigned removed = 0;
   for (auto &entry : groups) {
     SmallVector<CastOp> kept;
     for (CastOp op : entry.second) {
@@ -82,14 +81,12 @@ unsigned hoistAndShareCasts(Operation *root) {
           continue;
         }
         merged = true;
-        ++removed;
         break;
       }
       if (!merged)
         kept.push_back(op);
     }
   }
-  return removed;
 }
 
 struct MPFoldCastsPass : mp::impl::MPFoldCastsBase<MPFoldCastsPass> {

@@ -350,17 +350,14 @@ private:
     if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
       return materializeLinalg(linalgOp, format, opClass == "contraction", forced);
     // Other ops: convert float tensor operands, retype float tensor results.
-    bool changed = false;
     for (OpOperand &operand : op->getOpOperands()) {
       auto value = convertOperand(op, operand.getOperandNumber(), operand.get(), storage, forced);
       if (failed(value))
         return failure();
-      if (*value != operand.get()) {
-        operand.set(*value);
-        changed = true;
-      }
+      operand.set(*value);
     }
-    (void)changed; // results follow the storage type either way
+    // Results take the storage type even when every operand already had it
+    // (a producer materialized earlier may have handed over new types).
     for (OpResult result : op->getResults()) {
       RankedTensorType type = floatTensorType(result);
       if (!type || type.getElementType() == storage)

@@ -376,7 +376,6 @@ int main(int argc, char **argv) {
                << ")" << (hasPipeline ? ", pipeline " + pipelineText : "") << "\n";
   unsigned numOutputs = entry.getNumResults();
   llvm::json::Array outputsJson;
-  int exitCode = 0;
   for (unsigned i = 0; i < numOutputs; ++i) {
     llvm::json::Object out{{"index", int64_t(i)},
                            {"type", llvm::formatv("{0}", candidateTypes[i]).str()}};
@@ -473,5 +472,5 @@ int main(int argc, char **argv) {
       return fail("cannot write '" + jsonPath + "': " + ec.message());
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
   }
-  return exitCode;
+  return 0;
 }
