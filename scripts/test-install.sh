@@ -19,4 +19,10 @@ for f in bin/mp-opt lib/MPDialectPlugin.so lib/MPPassPlugin.so lib/cmake/mp/MPCo
          include/mp/Dialect/MP/IR/MPDialect.h include/mp/Dialect/MP/IR/MPOps.h.inc; do
   [ -e "$prefix/$f" ] || { echo "install test: missing $f"; exit 1; }
 done
+# The installed plugins load into the stock mlir-opt and run a pipeline.
+echo 'func.func @f(%x: tensor<4xf32>) -> tensor<4xf16> { %0 = mp.cast %x : tensor<4xf32> to tensor<4xf16>
+  return %0 : tensor<4xf16> }' | /usr/lib/llvm-22/bin/mlir-opt \
+  --load-dialect-plugin="$prefix/lib/MPDialectPlugin.so" --load-pass-plugin="$prefix/lib/MPPassPlugin.so" \
+  --pass-pipeline="builtin.module(mp-lower-to-arith)" | grep -q "linalg.generic" \
+  || { echo "install test: installed plugins do not work in mlir-opt"; exit 1; }
 echo "install test: passed"
