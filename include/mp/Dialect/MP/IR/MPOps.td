@@ -9,7 +9,7 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 
 /// A float scalar or a ranked tensor of floats.
 def MP_FloatLike : AnyTypeOf<[AnyFloat, RankedTensorOf<[AnyFloat]>]>;
-/// A float or integer scalar, or a ranked tensor of them.
+/// A ranked tensor of floats or signless integers (quantized data).
 def MP_NumberTensor : RankedTensorOf<[AnyFloat, AnySignlessInteger]>;
 def MP_ScaleTensor : RankedTensorOf<[F32, F16, BF16]>;
 
