@@ -28,6 +28,9 @@ if [ -n "$ctest_total" ]; then
   passed=$((passed + ctest_total - ctest_fail)); failed=$((failed + ctest_fail))
 elif [ $ctest_rc -ne 0 ]; then failed=$((failed + 1)); fi
 
+echo "== generated reference docs"
+if "$here/scripts/gen-docs.sh" --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 echo "== install and consumer project"
 if "$here/scripts/test-install.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
