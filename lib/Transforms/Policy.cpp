@@ -109,24 +109,25 @@ FormatAttr mp::parseFormat(MLIRContext *ctx, StringRef text) {
   return dyn_cast_if_present<FormatAttr>(attr);
 }
 
-/// Reads a JSON file; errors start with "<what> '<path>': ".
+/// An error about a file: "<what> '<path>': <message>".
+static llvm::Error fileError(StringRef what, StringRef path, const Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 what + " '" + path + "': " + message);
+}
+
+/// Reads a JSON file; errors are fileError(what, path, ...).
 static llvm::Expected<llvm::json::Value> readJSONFile(StringRef what, StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   what + " '" + path + "': " + buffer.getError().message());
+    return fileError(what, path, buffer.getError().message());
   auto json = llvm::json::parse((*buffer)->getBuffer());
   if (!json)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   what + " '" + path + "': " + llvm::toString(json.takeError()));
+    return fileError(what, path, llvm::toString(json.takeError()));
   return json;
 }
 
 llvm::Expected<PolicyFile> mp::readPolicyFile(MLIRContext *ctx, StringRef path) {
-  auto error = [&](const Twine &message) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "policy file '" + path + "': " + message);
-  };
+  auto error = [&](const Twine &message) { return fileError("policy file", path, message); };
   auto json = readJSONFile("policy file", path);
   if (!json)
     return json.takeError();
@@ -222,8 +223,7 @@ int64_t mp::countWeightBytes(Operation *root) {
 
 llvm::Expected<llvm::StringMap<double>> mp::readCalibration(StringRef path) {
   auto error = [&](const Twine &message) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "calibration file '" + path + "': " + message);
+    return fileError("calibration file", path, message);
   };
   auto json = readJSONFile("calibration file", path);
   if (!json)
