@@ -14,15 +14,16 @@ void registerMPDialect(mlir::DialectRegistry &registry);
 
 /// Registers the mp dialect and the upstream dialects and interface models
 /// that mp's pipelines need (func, arith, math, linalg, tensor, scf, memref,
-/// bufferization, affine, vector, gpu, nvgpu, nvvm, llvm, cf, ml_program,
-/// index, ub), and nothing else.
+/// bufferization, affine, vector, llvm, cf, ml_program, index, ub), and
+/// nothing else.
 void registerDialects(mlir::DialectRegistry &registry);
 
 /// Registers mp's passes and pipelines (what the pass plugin adds).
 void registerMPPasses();
 
-/// Registers mp's passes and pipelines plus the upstream passes its pipelines
-/// are built from, for mp-opt.
+/// Registers mp's passes and pipelines plus a few upstream passes users
+/// compose around them (canonicalize, cse, symbol-dce, inline,
+/// convert-elementwise-to-linalg, linalg-generalize-named-ops), for mp-opt.
 void registerPasses();
 
 } // namespace mp

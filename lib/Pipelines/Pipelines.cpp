@@ -1,63 +1,103 @@
 //===- Pipelines.cpp - named mp pipelines ----------------------------------===//
+//
+// Pipelines are built from pass constructors with typed options, so a missing
+// pass is a link error, not a run-time parse failure.
+//
+//===----------------------------------------------------------------------===//
 
 #include "mp/Pipelines/Pipelines.h"
+#include "mp/Conversion/Passes.h"
 #include "mp/Transforms/Passes.h"
 
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/Transforms/RequestCWrappers.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/ErrorHandling.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
-/// Appends a textual pipeline (our own fixed strings) to `pm`.
-static void appendPipeline(OpPassManager &pm, llvm::StringRef text) {
-  std::string error;
-  llvm::raw_string_ostream os(error);
-  if (failed(parsePassPipeline(text, pm, os)))
-    llvm::report_fatal_error(
-        llvm::Twine("mp: a built-in pipeline needs an upstream pass that is not "
-                    "registered (call mp::registerPasses() first): ") +
-        error);
-}
-
 void mp::buildCPULoweringPipeline(OpPassManager &pm,
                                   const CPULoweringOptions &options) {
-  appendPipeline(pm, "symbol-dce,mp-lower-to-arith,func.func(convert-elementwise-to-linalg),"
-                     "canonicalize,cse");
-  if (options.vectorize)
-    appendPipeline(pm, "func.func(mp-vectorize-contractions,canonicalize,"
-                       "loop-invariant-subset-hoisting,canonicalize)");
-  appendPipeline(pm,
-                 "one-shot-bufferize{bufferize-function-boundaries=1 "
-                 "function-boundary-type-conversion=identity-layout-map},"
-                 "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-                 "func.func(convert-linalg-to-loops),"
-                 "lower-affine,convert-scf-to-cf,"
-                 "arith-expand{include-bf16=1},"
-                 "expand-strided-metadata,lower-affine,"
-                 "convert-vector-to-scf,convert-scf-to-cf,convert-vector-to-llvm");
+  pm.addPass(createSymbolDCEPass());
+  pm.addPass(createMPLowerToArith());
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (options.vectorize) {
+    OpPassManager &func = pm.nest<func::FuncOp>();
+    func.addPass(createMPVectorizeContractions());
+    func.addPass(createCanonicalizerPass());
+    func.addPass(createLoopInvariantSubsetHoistingPass());
+    func.addPass(createCanonicalizerPass());
+  }
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   if (options.cInterface)
-    appendPipeline(pm, "func.func(llvm-request-c-wrappers)");
-  appendPipeline(pm, "convert-math-to-llvm,convert-math-to-libm,"
-                     "convert-arith-to-llvm,convert-index-to-llvm,"
-                     "finalize-memref-to-llvm,convert-func-to-llvm,"
-                     "convert-cf-to-llvm,convert-ub-to-llvm,"
-                     "reconcile-unrealized-casts");
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
                                      const MixedPrecisionOptions &options) {
-  appendPipeline(pm, "func.func(convert-elementwise-to-linalg)");
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   MPAssignPrecisionOptions assign;
   assign.policy = options.policy;
   assign.policyFile = options.policyFile;
   assign.remarks = options.remarks;
   assign.calibration = options.calibration;
+  assign.narrowF64 = options.narrowF64;
   pm.addPass(createMPAssignPrecision(assign));
   MPMaterializeOptions materialize;
   materialize.keepIOTypes = options.keepIOTypes;
   pm.addPass(createMPMaterialize(materialize));
   pm.addPass(createMPFoldCasts());
-  appendPipeline(pm, "canonicalize,cse");
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // The decisions must hold in what the pipeline returns.
+  pm.addPass(createMPVerifyDecisions());
   MPPrecisionReportOptions report;
   report.file = options.report;
   pm.addPass(createMPPrecisionReport(report));
@@ -66,7 +106,7 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
 void mp::registerPipelines() {
   PassPipelineRegistration<MixedPrecisionOptions>(
       "mp-mixed-precision",
-      "Assign and materialize mixed precision (policy, overrides, report)",
+      "Assign, materialize and verify mixed precision (policy, overrides, report)",
       buildMixedPrecisionPipeline);
   PassPipelineRegistration<CPULoweringOptions>(
       "mp-cpu-lowering",

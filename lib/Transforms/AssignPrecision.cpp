@@ -1,9 +1,21 @@
 //===- AssignPrecision.cpp - decide a format per op by policy -------------===//
+//
+// Records a #mp.decision on every op that computes float tensors from float
+// tensors. Nothing is retyped here (mp-materialize does that); everything the
+// decision depends on (overrides, f64, constants that do not fit, calibrated
+// ranges) is settled here, so the decision is the whole truth.
+//
+//===----------------------------------------------------------------------===//
 
+#include "mp/Analysis/Calibration.h"
+#include "mp/Analysis/Classification.h"
+#include "mp/Analysis/ConstantData.h"
+#include "mp/Analysis/DecisionCheck.h"
 #include "mp/Transforms/Passes.h"
 #include "mp/Transforms/Policy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -17,8 +29,8 @@ using namespace mp;
 
 namespace {
 
-/// A decision and the rule that made it.
-struct Decision {
+/// A decision being made, and the rule that made it.
+struct Proposal {
   FormatAttr format;
   std::string rule;
   bool forced = false; ///< chosen by the user (attribute, pin, policy file)
@@ -44,6 +56,61 @@ Operation *producerOf(Value value) {
   while (auto pin = dyn_cast_if_present<PinOp>(def))
     def = pin.getInput().getDefiningOp();
   return def;
+}
+
+/// The widest float element type among the op's float tensor operands and
+/// results (null if none).
+FloatType widestArrivedType(Operation *op) {
+  FloatType widest;
+  auto visit = [&](Type type) {
+    auto shaped = dyn_cast<RankedTensorType>(type);
+    auto element = shaped ? dyn_cast<FloatType>(shaped.getElementType()) : FloatType();
+    if (element && (!widest || element.getWidth() > widest.getWidth()))
+      widest = element;
+  };
+  llvm::for_each(op->getOperandTypes(), visit);
+  llvm::for_each(op->getResultTypes(), visit);
+  return widest;
+}
+
+/// Float constants the op reads: constant tensor inputs and scalar constants
+/// of its payload (defined in the body or captured from above).
+struct ConstantUse {
+  std::string what; ///< "operand #1", "payload constant"
+  SmallVector<APFloat> values;
+};
+
+SmallVector<ConstantUse> constantsReadBy(Operation *op) {
+  SmallVector<ConstantUse> uses;
+  auto addConstant = [&](Value value, std::string what) {
+    auto constant = value.getDefiningOp<arith::ConstantOp>();
+    if (!constant)
+      return;
+    if (auto elements = dyn_cast<ElementsAttr>(constant.getValue())) {
+      if (!isa<FloatType>(elements.getElementType()))
+        return;
+      if (auto values = readFloatConstant(elements))
+        uses.push_back({std::move(what), std::move(*values)});
+    } else if (auto scalar = dyn_cast<FloatAttr>(constant.getValue())) {
+      uses.push_back({std::move(what), {scalar.getValue()}});
+    }
+  };
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (linalgOp) {
+    for (OpOperand *input : linalgOp.getDpsInputOperands())
+      addConstant(input->get(), "operand #" + std::to_string(input->getOperandNumber()));
+  } else {
+    for (OpOperand &operand : op->getOpOperands())
+      addConstant(operand.get(), "operand #" + std::to_string(operand.getOperandNumber()));
+  }
+  if (Block *body = linalgOp ? linalgOp.getBlock() : nullptr) {
+    body->walk([&](Operation *payload) {
+      for (Value operand : payload->getOperands())
+        if (isa<FloatType>(operand.getType()))
+          addConstant(operand, "payload constant");
+    });
+  }
+  return uses;
 }
 
 struct MPAssignPrecisionPass
@@ -118,18 +185,19 @@ struct MPAssignPrecisionPass
           attrRules.push_back(std::move(rule));
         }
       WalkResult result = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
-        OpClass opClass = classifyOp(op);
-        if (opClass == OpClass::None)
+        std::optional<OpClass> opClass = classifyOp(op);
+        if (!opClass)
           return WalkResult::advance();
-        Decision decision = decide(op, opClass, active, file.overrides, attrRules, pinned);
-        if (!decision.forced)
-          applyRangeCheck(op, decision, ranges);
-        op->setAttr(kFormatAttr, decision.format);
-        op->setAttr(kClassAttr, StringAttr::get(ctx, stringifyOpClass(opClass)));
-        op->setAttr(kRuleAttr, StringAttr::get(ctx, decision.rule));
+        Proposal proposal = propose(op, *opClass, active, file.overrides, attrRules, pinned);
+        if (failed(adjust(op, proposal, ranges)))
+          return WalkResult::interrupt();
+        Type compute = defaultComputeType(op, proposal.format);
+        auto decision = DecisionAttr::get(ctx, *opClass, proposal.format, compute,
+                                          proposal.rule, proposal.forced);
+        op->setAttr(MPDialect::getDecisionAttrName(), decision);
         if (remarks)
-          op->emitRemark() << stringifyOpClass(opClass) << ": " << decision.format
-                           << " (" << decision.rule << ")";
+          op->emitRemark() << stringifyOpClass(*opClass) << ": " << proposal.format
+                           << ", computes in " << compute << " (" << proposal.rule << ")";
         return WalkResult::advance();
       });
       if (result.wasInterrupted())
@@ -137,30 +205,107 @@ struct MPAssignPrecisionPass
     }
   }
 
-  /// Keeps f32 where calibration saw values the chosen format cannot hold.
-  void applyRangeCheck(Operation *op, Decision &decision,
+  /// Settles what the proposal depends on beyond the policy: f64 values,
+  /// calibrated ranges and constants the format cannot hold.
+  LogicalResult adjust(Operation *op, Proposal &proposal,
                        const llvm::StringMap<double> &ranges) {
-    auto storage = dyn_cast<FloatType>(decision.format.getStorageType());
-    if (ranges.empty() || !storage || storage.getWidth() >= 32)
-      return;
-    auto it = ranges.find(getStableName(op));
-    if (it == ranges.end())
-      return;
-    double largest = APFloat::getLargest(storage.getFloatSemantics()).convertToDouble();
-    if (it->second <= largest)
-      return;
-    decision.format = FormatAttr::get(op->getContext(), Float32Type::get(op->getContext()));
-    decision.rule += ",range-check:calibration(abs_max=" +
-                     llvm::formatv("{0:e3}", it->second).str() + ")";
+    MLIRContext *ctx = op->getContext();
+    auto storage = dyn_cast<FloatType>(proposal.format.getStorageType());
+    if (!storage)
+      return success();
+    auto f32 = FormatAttr::get(ctx, Float32Type::get(ctx));
+    // f64 is kept unless the user allows narrowing it.
+    FloatType arrived = widestArrivedType(op);
+    if (arrived && arrived.getWidth() > 32 && storage.getWidth() < arrived.getWidth()) {
+      if (!narrowF64 && !proposal.forced) {
+        proposal.format = FormatAttr::get(ctx, arrived);
+        proposal.rule += ",keep-f64";
+        return success();
+      }
+      proposal.rule += ",narrows-f64";
+      op->emitRemark() << "narrows " << arrived << " to " << storage << " ("
+                       << (proposal.forced ? "forced by the user" : "narrow-f64 is set")
+                       << ")";
+    }
+    if (proposal.forced)
+      return checkForcedConstants(op, proposal, storage);
+    if (storage.getWidth() >= 32)
+      return success();
+    // Calibrated ranges.
+    if (!ranges.empty()) {
+      auto it = ranges.find(getStableName(op));
+      if (it != ranges.end() && it->second > largestFinite(storage)) {
+        proposal.format = f32;
+        proposal.rule += ",range-check:calibration(abs_max=" +
+                         llvm::formatv("{0:e3}", it->second).str() + ")";
+        return success();
+      }
+    }
+    // Constants: a value beyond the format keeps the op in f32, unless every
+    // such value stands in for an infinity (a mask), which is clamped.
+    bool clamps = false;
+    for (const ConstantUse &use : constantsReadBy(op)) {
+      double largest = largestFinite(storage);
+      bool beyond = false, onlySentinels = true;
+      for (const APFloat &v : use.values) {
+        if (!v.isFinite() || finiteAbsMax(v) <= largest)
+          continue;
+        beyond = true;
+        onlySentinels &= isInfinitySentinel(v);
+      }
+      if (!beyond)
+        continue;
+      double maxAbs = finiteAbsMax(use.values);
+      if (onlySentinels) {
+        op->emitRemark() << use.what << " holds " << llvm::formatv("{0:e}", maxAbs)
+                         << ", the extreme of a wider type standing in for infinity "
+                            "(a mask); it is clamped to +-"
+                         << largest << ", the largest finite " << storage << " value";
+        clamps = true;
+        continue;
+      }
+      op->emitRemark() << "kept in f32: " << use.what << " holds |x| = "
+                       << llvm::formatv("{0:e}", maxAbs) << ", beyond the largest finite "
+                       << storage << " value " << largest << " (range check)";
+      proposal.format = f32;
+      proposal.rule += ",range-check:" + use.what + "(max=" +
+                       llvm::formatv("{0:e3}", maxAbs).str() + ")";
+      return success();
+    }
+    if (clamps)
+      proposal.rule += ",clamps-mask-constant";
+    return success();
   }
 
-  Decision decide(Operation *op, OpClass opClass, PolicyAttr active,
-                  ArrayRef<OverrideRule> fileRules, ArrayRef<OverrideRule> attrRules,
-                  const DenseMap<Operation *, FormatAttr> &pinned) {
-    auto userFormat = op->getAttrOfType<FormatAttr>(kFormatAttr);
-    auto previousRule = op->getAttrOfType<StringAttr>(kRuleAttr);
-    if (userFormat && (!previousRule || previousRule.getValue().starts_with("user")))
-      return {userFormat, "user-attribute", true};
+  /// A forced narrow format must hold the op's constants (sentinels clamp).
+  LogicalResult checkForcedConstants(Operation *op, Proposal &proposal,
+                                     FloatType storage) {
+    double largest = largestFinite(storage);
+    bool clamps = false;
+    for (const ConstantUse &use : constantsReadBy(op)) {
+      for (const APFloat &v : use.values) {
+        if (!v.isFinite() || finiteAbsMax(v) <= largest)
+          continue;
+        if (isInfinitySentinel(v)) {
+          clamps = true;
+          continue;
+        }
+        return op->emitError() << use.what << " does not fit " << storage
+                               << ": max |x| = " << finiteAbsMax(use.values)
+                               << " exceeds its largest finite value " << largest
+                               << ", and the format was forced by the user";
+      }
+    }
+    if (clamps)
+      proposal.rule += ",clamps-mask-constant";
+    return success();
+  }
+
+  Proposal propose(Operation *op, OpClass opClass, PolicyAttr active,
+                   ArrayRef<OverrideRule> fileRules, ArrayRef<OverrideRule> attrRules,
+                   const DenseMap<Operation *, FormatAttr> &pinned) {
+    if (auto requested = op->getAttrOfType<FormatAttr>(MPDialect::getFormatAttrName()))
+      return {requested, "user-attribute", true};
     if (auto it = pinned.find(op); it != pinned.end())
       return {it->second, "user-pin", true};
     for (const OverrideRule &rule : fileRules)
@@ -183,9 +328,9 @@ struct MPAssignPrecisionPass
       Operation *producer = producerOf(operand);
       if (!producer)
         continue;
-      if (auto format = producer->getAttrOfType<FormatAttr>(kFormatAttr))
+      if (DecisionAttr decision = getDecision(producer))
         followed = widest(followed, FormatAttr::get(op->getContext(),
-                                                    format.getStorageType()));
+                                                    decision.getStorageType()));
     }
     if (followed)
       return {followed, "follows-producers"};

@@ -109,15 +109,6 @@ struct MPFoldCastsPass : mp::impl::MPFoldCastsBase<MPFoldCastsPass> {
     hoistAndShareCasts(root);
     unsigned removed = before - countCasts();
     numCastsRemoved += removed;
-    // Inside a pipeline run on a module, keep count for mp-precision-report.
-    if (auto module = dyn_cast<ModuleOp>(root)) {
-      StringRef name = "mp.report.casts_removed";
-      int64_t previous = 0;
-      if (auto attr = module->getAttrOfType<IntegerAttr>(name))
-        previous = attr.getInt();
-      if (previous || removed)
-        module->setAttr(name, Builder(module).getI64IntegerAttr(previous + removed));
-    }
   }
 };
 

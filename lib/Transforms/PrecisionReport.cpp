@@ -1,12 +1,18 @@
 //===- PrecisionReport.cpp - write precision decisions as JSON ------------===//
+//
+// Everything in the report is read from the IR: decisions, remaining casts,
+// constant bytes. Nothing travels between passes in attributes.
+//
+//===----------------------------------------------------------------------===//
 
+#include "mp/Analysis/Classification.h"
+#include "mp/Analysis/ConstantData.h"
+#include "mp/Analysis/DecisionCheck.h"
 #include "mp/Transforms/Passes.h"
-#include "mp/Transforms/Policy.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "llvm/ADT/DenseSet.h"
-#include "llvm/Support/FileSystem.h"
+#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/JSON.h"
 
 #include <map>
@@ -21,24 +27,11 @@ using namespace mp;
 
 namespace {
 
-constexpr StringLiteral kPrefix = "mp.report.";
-
-int64_t moduleCounter(ModuleOp module, StringRef name) {
-  auto attr = module->getAttrOfType<IntegerAttr>((kPrefix + name).str());
-  return attr ? attr.getInt() : 0;
-}
-
-std::string printed(Attribute attr) {
+template <typename T>
+std::string printed(T value) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  attr.print(os);
-  return text;
-}
-
-std::string printed(Type type) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  type.print(os);
+  value.print(os);
   return text;
 }
 
@@ -47,64 +40,63 @@ struct MPPrecisionReportPass
   using MPPrecisionReportBase::MPPrecisionReportBase;
 
   void runOnOperation() override {
+    markAllAnalysesPreserved();
+    if (file.empty())
+      return;
     ModuleOp module = getOperation();
     llvm::json::Array ops;
-    std::map<std::string, int64_t> perFormat, perClass;
-    int64_t tensorCasts = 0, payloadCasts = 0;
-    int64_t weightBytes = countWeightBytes(module);
+    std::map<std::string, int64_t> perFormat, perClass, perCompute;
+    int64_t tensorCasts = 0, payloadCasts = 0, forced = 0;
     module.walk([&](Operation *op) {
       if (auto cast = dyn_cast<CastOp>(op)) {
         ++(isa<RankedTensorType>(cast.getType()) ? tensorCasts : payloadCasts);
         return;
       }
-      auto format = op->getAttrOfType<FormatAttr>(kFormatAttr);
-      auto opClass = op->getAttrOfType<StringAttr>(kClassAttr);
-      if (!format || !opClass)
+      DecisionAttr decision = getDecision(op);
+      if (!decision)
         return;
-      auto rule = op->getAttrOfType<StringAttr>(kRuleAttr);
-      std::string name = getStableName(op);
+      std::string opClass = stringifyOpClass(decision.getOpClass()).str();
       ops.push_back(llvm::json::Object{
-          {"loc", name},
+          {"loc", getStableName(op)},
           {"op", op->getName().getStringRef()},
-          {"class", opClass.getValue()},
-          {"format", printed(Attribute(format))},
-          {"rule", rule ? rule.getValue() : StringRef("")}});
-      ++perFormat[printed(format.getElementType())];
-      ++perClass[opClass.getValue().str()];
+          {"class", opClass},
+          {"format", printed(Attribute(decision.getFormat()))},
+          {"compute", printed(decision.getCompute())},
+          {"rule", decision.getRule()},
+          {"forced", decision.getForced()}});
+      ++perFormat[printed(decision.getFormat().getElementType())];
+      ++perCompute[printed(decision.getCompute())];
+      ++perClass[opClass];
+      forced += decision.getForced();
     });
-    llvm::json::Object formats, classes;
-    for (auto &[key, count] : perFormat)
-      formats[key] = count;
-    for (auto &[key, count] : perClass)
-      classes[key] = count;
-    int64_t before = moduleCounter(module, "weight_bytes_before");
+    auto toJSON = [](const std::map<std::string, int64_t> &counts) {
+      llvm::json::Object object;
+      for (auto &[key, count] : counts)
+        object[key] = count;
+      return object;
+    };
+    ConstantBytes bytes = countConstantBytes(module);
     llvm::json::Object report{
         {"ops", std::move(ops)},
         {"totals",
          llvm::json::Object{
-             {"ops_per_format", std::move(formats)},
-             {"ops_per_class", std::move(classes)},
-             {"casts", llvm::json::Object{{"inserted", moduleCounter(module, "casts_inserted")},
-                                          {"removed", moduleCounter(module, "casts_removed")},
-                                          {"remaining_tensor_casts", tensorCasts},
+             {"ops_per_format", toJSON(perFormat)},
+             {"ops_per_compute_type", toJSON(perCompute)},
+             {"ops_per_class", toJSON(perClass)},
+             {"forced", forced},
+             {"casts", llvm::json::Object{{"tensor_casts", tensorCasts},
                                           {"in_kernel_casts", payloadCasts}}},
-             {"weight_bytes",
-              llvm::json::Object{{"before", before ? before : weightBytes},
-                                 {"after", weightBytes}}}}}};
-    // Bookkeeping attributes go; the per-op decisions stay in the IR.
-    for (NamedAttribute attr : llvm::to_vector(module->getAttrs()))
-      if (attr.getName().getValue().starts_with(kPrefix))
-        module->removeAttr(attr.getName());
-    if (file.empty())
-      return;
-    std::error_code ec;
-    llvm::raw_fd_ostream os(StringRef(file), ec);
-    if (ec) {
+             {"constant_bytes", llvm::json::Object{{"total", bytes.total},
+                                                   {"per_type", toJSON(bytes.perType)}}}}}};
+    std::string error;
+    auto output = openOutputFile(file, &error);
+    if (!output) {
       module.emitError() << "cannot write the precision report '" << file
-                         << "': " << ec.message();
+                         << "': " << error;
       return signalPassFailure();
     }
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+    output->os() << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+    output->keep();
   }
 };
 

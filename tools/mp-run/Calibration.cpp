@@ -2,7 +2,7 @@
 
 #include "Calibration.h"
 
-#include "mp/Transforms/Policy.h"
+#include "mp/Analysis/Classification.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -37,14 +37,17 @@ struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> 
   Option<std::string> calibration{*this, "calibration",
                                   llvm::cl::desc("Range statistics from mp-run --calibrate"),
                                   llvm::cl::init("")};
+  Option<bool> narrowF64{*this, "narrow-f64",
+                         llvm::cl::desc("Let the policy narrow f64 tensors (remarks name each)"),
+                         llvm::cl::init(false)};
   Option<bool> remarks{*this, "remarks",
                        llvm::cl::desc("Emit a remark per precision decision"),
                        llvm::cl::init(false)};
 };
 
-/// f32 model IR to mixed precision: elementwise arith/math on tensors to
-/// linalg, mp-assign-precision, mp-materialize, mp-fold-casts, canonicalize,
-/// CSE, mp-precision-report.
+/// Model IR to mixed precision: elementwise arith/math on tensors to linalg,
+/// mp-assign-precision, mp-materialize, mp-fold-casts, canonicalize, CSE,
+/// mp-verify-decisions, mp-precision-report.
 void buildMixedPrecisionPipeline(mlir::OpPassManager &pm,
                                  const MixedPrecisionOptions &options);
 

@@ -10,26 +10,35 @@ include "mlir/Pass/PassBase.td"
 //===----------------------------------------------------------------------===//
 
 def MPAssignPrecision : Pass<"mp-assign-precision", "::mlir::ModuleOp"> {
-  let summary = "Decide a numeric format for every op by policy and record it";
+  let summary = "Decide a format per op by policy and record it as #mp.decision";
   let description = [{
-    Classifies every op that computes float tensors by structure (contraction,
-    elementwise, data movement, sensitive; see docs/UserGuide.md) and records
-    its decision as discardable attributes: `mp.format` (a `#mp.format`),
-    `mp.class` and `mp.rule` (which rule decided: `class-default`,
-    `follows-producers`, `user-attribute`, `user-pin`, `policy-file[i]`,
-    `policy-attr:<pattern>`). Nothing is retyped: mp-materialize does that.
+    Classifies every op that computes float tensors from float tensors by
+    structure (contraction, elementwise, data_movement, sensitive; see
+    docs/UserGuide.md) and records its decision as the discardable attribute
+    `mp.decision = #mp.decision<class, format, compute, rule, forced>`.
+    Nothing is retyped: mp-materialize does that.
 
     The policy comes from, in order: an `mp.policy` attribute on the function,
     then on the module, then the `policy` option, then the policy file's
-    `"policy"`, then `bf16`. Overrides, strongest first: an `mp.format`
-    attribute the user put on the op, an `mp.pin` of its result, the policy
-    file's overrides (first match), the policy attribute's overrides.
+    `"policy"`, then `bf16`. Overrides (forced formats), strongest first: an
+    `mp.format` attribute the user put on the op, an `mp.pin` of its result,
+    the policy file's overrides (first match), the policy attribute's
+    overrides. Elementwise and data-movement ops follow their producers.
 
-    With `calibration` (a file written by `mp-run --calibrate`), a decision
-    that is not forced by the user and would store a value whose recorded
-    absolute maximum exceeds the format's largest finite value (65504 for
-    f16) becomes f32 instead (rule `range-check:calibration`). Values are
-    matched by their stable name: `mp.name`, else the location.
+    Then, for formats the user did not force:
+    - f64 is never narrowed: an op with f64 tensors keeps f64 (rule
+      `keep-f64`) unless `narrow-f64` is set; every narrowing is a remark and
+      is named in the rule (`narrows-f64`);
+    - `calibration` (a file written by `mp-run --calibrate`): a recorded
+      absolute maximum above the format's largest finite value keeps the op in
+      f32 (rule `range-check:calibration`);
+    - constants the op reads (constant tensor inputs, scalar constants in or
+      captured by its payload) with a finite value beyond the format keep the
+      op in f32 (rule `range-check:...`, with a remark), unless every such value
+      is at least 1e38 in magnitude (the extreme of f32/bf16 standing in for an
+      infinity, as in attention masks): those are clamped to the format's
+      finite extreme by mp-materialize (rule `clamps-mask-constant`, remark).
+    A forced format that cannot hold a constant is an error.
   }];
   let options = [
     Option<"policy", "policy", "std::string", /*default=*/"\"\"",
@@ -37,31 +46,45 @@ def MPAssignPrecision : Pass<"mp-assign-precision", "::mlir::ModuleOp"> {
     Option<"policyFile", "policy-file", "std::string", /*default=*/"\"\"",
            "JSON policy file with a policy name and per-op overrides">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
-           "Emit a remark per decision (op, class, format, rule)">,
+           "Emit a remark per decision (op, class, format, compute type, rule)">,
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "Range statistics from mp-run --calibrate: ops whose recorded |x| "
-           "exceeds the chosen format's largest finite value stay f32">
+           "exceeds the chosen format's largest finite value stay f32">,
+    Option<"narrowF64", "narrow-f64", "bool", /*default=*/"false",
+           "Let the policy narrow f64 tensors (each narrowing is a remark)">
   ];
   let dependentDialects = ["::mp::MPDialect"];
 }
 
 def MPMaterialize : Pass<"mp-materialize", "::mlir::ModuleOp"> {
-  let summary = "Retype ops to their decided formats, insert casts, convert weights";
+  let summary = "Retype every decided op to its #mp.decision (a dialect conversion)";
   let description = [{
-    For every op with an `mp.format` decision: casts its float tensor inputs
-    to the format's storage type (contraction accumulators stay at the
-    accumulation type, and the contraction's result is rounded once to the
-    storage type), retypes its results, and rewrites `linalg.generic` bodies to
-    compute in their original type between exact widening and one rounding at
-    the yield. Named contractions (matmul, batch_matmul, matvec, vecmat,
-    batch_matvec) stay named; other named linalg ops are generalized.
+    A dialect conversion whose legality is the decision contract
+    (mp::checkDecision): an op is legal once its float tensor inputs are in
+    the decision's storage type, its results in storage (contractions: in the
+    compute type, the accumulator), and every float arithmetic op of its
+    payload computes in the compute type. A type converter that knows each
+    value's decided type hands every op its producers' new values; casts
+    (`mp.cast`, nearest even) are materialized where types meet.
 
-    Constant weights (dense and dense_resource) are converted at compile time.
-    A weight that does not fit the format (above 65504 for f16, say) is kept
-    wider with a remark, or rejected with an error when the user forced the
-    format. `keep-io-types` keeps the function signature; otherwise arguments
-    used only in one narrower format and results take that format.
-    `mp.pin` ops are removed (their decision is on the producer).
+    - linalg payloads are rebuilt: inputs are widened exactly to the compute
+      type on entry, the arithmetic runs in the compute type (a contraction's
+      products of low-precision inputs are exact in f32, and it accumulates in
+      f32, whatever types the model arrived in), and each result is rounded
+      once to its storage type at the yield. Explicit roundings the model
+      wrote (truncf) are kept. Named contractions (matmul, batch_matmul,
+      matvec, vecmat, batch_matvec) stay named; other named ops are
+      generalized.
+    - constants are converted at compile time: tensor inputs, payload scalars,
+      and constant tables read with `tensor.extract` whose extracted values
+      are only stored (embedding gathers); infinity sentinels (|x| >= 1e38)
+      are clamped to the storage's finite extreme.
+    - function signatures: with `keep-io-types` they stay; otherwise an
+      argument whose every use reads it in one narrower format takes that
+      format, and results take their producer's storage type (functions with
+      callers keep theirs).
+    - `mp.pin` ops are removed (their decision is on the producer).
+    Scaled and integer formats are an error (not materialized yet).
   }];
   let options = [
     Option<"keepIOTypes", "keep-io-types", "bool", /*default=*/"false",
@@ -72,18 +95,36 @@ def MPMaterialize : Pass<"mp-materialize", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
   let statistics = [
     Statistic<"numCastsInserted", "casts-inserted", "Number of casts inserted">,
-    Statistic<"numWeightsConverted", "weights-converted", "Constant weights converted">
+    Statistic<"numConstantsConverted", "constants-converted",
+              "Constant tensors converted at compile time">,
+    Statistic<"numOpsRetyped", "ops-retyped", "Decided ops rewritten">
+  ];
+}
+
+def MPVerifyDecisions : Pass<"mp-verify-decisions"> {
+  let summary = "Fail when any decided op computes in other types than its #mp.decision";
+  let description = [{
+    Checks every op carrying `mp.decision` against its contract (the same
+    predicate mp-materialize legalizes to): float tensor inputs in the storage
+    type, results in storage (contractions: the compute type), and all float
+    payload arithmetic in the compute type. Each violation is an error at the
+    op naming the value or payload op; the pass fails if there is one. Run by
+    `mp-mixed-precision` after materialization.
+  }];
+  let statistics = [
+    Statistic<"numChecked", "ops-checked", "Decided ops checked">
   ];
 }
 
 def MPPrecisionReport : Pass<"mp-precision-report", "::mlir::ModuleOp"> {
   let summary = "Write the precision decisions and totals as JSON";
   let description = [{
-    Collects every op's `mp.class`, `mp.format` and `mp.rule` with its
-    location, and totals: ops per format, casts inserted (by mp-materialize),
-    removed (by mp-fold-casts) and remaining, and weight bytes before and after.
-    The output is deterministic. With `file` empty nothing is written; the
-    bookkeeping attributes on the module are removed either way.
+    Reads the IR only: every op's `#mp.decision` (class, format, compute type,
+    rule, forced) with its stable name, and totals: ops per format and class,
+    tensor casts and in-kernel casts remaining, constant bytes in all and per
+    element type. The output is deterministic. Counts of what passes did
+    (casts inserted, constants converted) are pass statistics
+    (`--mlir-pass-statistics`).
   }];
   let options = [
     Option<"file", "file", "std::string", /*default=*/"\"\"",

@@ -3,7 +3,9 @@
 #include "mp/Dialect/MP/IR/MPDialect.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -22,7 +24,7 @@ void MPDialect::registerAttributes() {
 }
 
 bool mp::isSupportedFormatElementType(Type type) {
-  if (type.isF32() || type.isTF32() || type.isF16() || type.isBF16())
+  if (type.isF64() || type.isF32() || type.isTF32() || type.isF16() || type.isBF16())
     return true;
   if (isa<Float8E4M3FNType, Float8E5M2Type>(type))
     return true;
@@ -137,8 +139,8 @@ FormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                    int64_t groupSize, bool dynamic, Type accumulator) {
   if (!isSupportedFormatElementType(elementType))
     return emitError() << "unsupported format element type " << elementType
-                       << "; expected f32, tf32, f16, bf16, f8E4M3FN, f8E5M2, "
-                          "i8 or i4";
+                       << "; expected f64, f32, tf32, f16, bf16, f8E4M3FN, "
+                          "f8E5M2, i8 or i4";
   bool isInt = isa<IntegerType>(elementType);
   if (isInt && scale == ScaleKind::None)
     return emitError() << "integer format " << elementType
@@ -199,4 +201,77 @@ PolicyAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef name,
     }
   }
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// DecisionAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+DecisionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                     OpClass opClass, FormatAttr format, Type compute,
+                     StringRef rule, bool forced) {
+  if (!format)
+    return emitError() << "decision needs a #mp.format";
+  if (rule.empty())
+    return emitError() << "decision needs the rule that made it";
+  if (!compute || !compute.isIntOrFloat() || compute.isTF32())
+    return emitError() << "compute type must be an integer or IEEE float type, got "
+                       << compute;
+  Type storage = format.getStorageType();
+  if (isa<FloatType>(storage) && !isExactlyRepresentable(storage, compute))
+    return emitError() << "compute type " << compute
+                       << " cannot hold every value of the storage type " << storage;
+  if (format.isInteger() && !compute.isSignlessInteger(32) && !isa<FloatType>(compute))
+    return emitError() << "integer format " << format.getElementType()
+                       << " computes in i32 or a float type, got " << compute;
+  if (Type acc = format.getAccumulator(); acc && acc != compute)
+    return emitError() << "compute type " << compute
+                       << " differs from the format's accumulator " << acc;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Discardable attributes of the mp namespace
+//===----------------------------------------------------------------------===//
+
+LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
+                                                  NamedAttribute attribute) {
+  StringRef name = attribute.getName().getValue();
+  Attribute value = attribute.getValue();
+  if (name == getDecisionAttrName()) {
+    if (!isa<DecisionAttr>(value))
+      return op->emitError() << "'" << name << "' must be a #mp.decision, got " << value;
+    return success();
+  }
+  if (name == getFormatAttrName()) {
+    if (!isa<FormatAttr>(value))
+      return op->emitError() << "'" << name
+                             << "' (a requested format) must be a #mp.format, got "
+                             << value;
+    return success();
+  }
+  if (name == getPolicyAttrName()) {
+    if (!isa<PolicyAttr>(value))
+      return op->emitError() << "'" << name << "' must be a #mp.policy, got " << value;
+    if (!isa<ModuleOp, FunctionOpInterface>(op))
+      return op->emitError() << "'" << name
+                             << "' applies to a module or a function only";
+    return success();
+  }
+  if (name == getNameAttrName()) {
+    if (!isa<StringAttr>(value))
+      return op->emitError() << "'" << name << "' must be a string, got " << value;
+    return success();
+  }
+  InFlightDiagnostic diag = op->emitError() << "unknown attribute '" << name
+                                            << "' in the mp namespace";
+  if (name == "mp.class" || name == "mp.rule")
+    diag.attachNote() << "decisions are recorded as '" << getDecisionAttrName()
+                      << "' = #mp.decision<...>";
+  else
+    diag.attachNote() << "known: " << getDecisionAttrName() << ", "
+                      << getFormatAttrName() << ", " << getPolicyAttrName() << ", "
+                      << getNameAttrName();
+  return diag;
 }

@@ -27,6 +27,16 @@ def MP_ScaleKind : I32EnumAttr<"ScaleKind", "how a scaled format's scales are la
   let cppNamespace = "::mp";
 }
 
+def MP_OpClass : I32EnumAttr<"OpClass", "how precision assignment treats an op", [
+    I32EnumAttrCase<"Contraction", 0, "contraction">,
+    I32EnumAttrCase<"Elementwise", 1, "elementwise">,
+    I32EnumAttrCase<"DataMovement", 2, "data_movement">,
+    I32EnumAttrCase<"Sensitive", 3, "sensitive">
+  ]> {
+  let cppNamespace = "::mp";
+  let genSpecializedAttr = 0;
+}
+
 //===----------------------------------------------------------------------===//
 // Attributes
 //===----------------------------------------------------------------------===//
@@ -108,6 +118,57 @@ def MP_PolicyAttr : MP_Attr<"Policy", "policy"> {
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
+}
+
+def MP_DecisionAttr : MP_Attr<"Decision", "decision"> {
+  let summary = "The precision decided for one op: format, compute type, class, rule";
+  let description = [{
+    Recorded by `mp-assign-precision` on every op it decides, as the
+    discardable attribute `mp.decision`, and read by every later pass; the
+    dialect verifies it wherever it appears. It states a contract that
+    `mp-verify-decisions` checks on the IR:
+
+    - `class`: `contraction`, `elementwise`, `data_movement` or `sensitive`;
+    - `format`: the storage format of the op's float tensor inputs and (for
+      every class but contractions) of its float tensor results;
+    - `compute`: the type all float arithmetic of the op's payload runs in. A
+      contraction's accumulator (its init and result) has this type; its
+      products of low-precision inputs are formed exactly in it. For other
+      linalg ops inputs are widened exactly to `compute` on entry and the
+      result is rounded once to the storage type at the yield. Ops without a
+      payload (tensor arithmetic, softmax, reshapes) compute in storage;
+    - `rule`: which rule decided (`class-default:<class>`,
+      `follows-producers`, `user-attribute`, `user-pin`, `policy-file[i]`,
+      `policy-attr:<pattern>`, `keep-f64`), followed by the adjustments made
+      (`range-check:...`, `narrows-f64`, `clamps-mask-constant`);
+    - `forced`: the user chose the format (attribute, pin, policy file or
+      policy overrides); a forced format that cannot hold a constant is an
+      error instead of being widened.
+
+    ```mlir
+    linalg.matmul {mp.decision = #mp.decision<class = contraction,
+        format = <bf16, acc = f32>, compute = f32,
+        rule = "class-default:contraction">} ...
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<MP_OpClass>:$opClass,
+    "FormatAttr":$format,
+    "::mlir::Type":$compute,
+    StringRefParameter<"the rule that decided">:$rule,
+    DefaultValuedParameter<"bool", "false">:$forced
+  );
+  let assemblyFormat = [{
+    `<` `class` `=` $opClass `,` `format` `=` $format `,` `compute` `=` $compute
+    `,` `rule` `=` $rule (`,` `forced` `=` $forced^)? `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The storage type of `format` (tf32 is stored as f32).
+    ::mlir::Type getStorageType() const { return getFormat().getStorageType(); }
+    /// True for contraction decisions.
+    bool isContraction() const { return getOpClass() == ::mp::OpClass::Contraction; }
+  }];
 }
 
 #endif // MP_DIALECT_MP_IR_MPATTRS_TD

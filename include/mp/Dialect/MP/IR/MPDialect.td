@@ -27,6 +27,7 @@ def MP_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+  let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let extraClassDeclaration = [{
     /// Adds the attributes (defined next to their storage in MPAttrs.cpp).
@@ -36,6 +37,12 @@ def MP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getFormatAttrName() { return "mp.format"; }
     /// Name of the discardable attribute that carries a policy on a module or function.
     static constexpr ::llvm::StringLiteral getPolicyAttrName() { return "mp.policy"; }
+    /// Name of the discardable attribute that records a decision on an op
+    /// (a `#mp.decision`, written by mp-assign-precision).
+    static constexpr ::llvm::StringLiteral getDecisionAttrName() { return "mp.decision"; }
+    /// Name of the discardable attribute that gives an op's value a stable
+    /// name (a string), matched by policy files and calibration.
+    static constexpr ::llvm::StringLiteral getNameAttrName() { return "mp.name"; }
   }];
 }
 

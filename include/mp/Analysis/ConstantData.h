@@ -1,0 +1,50 @@
+//===- ConstantData.h - reading, converting and counting constants -*- C++ -*-===//
+
+#ifndef MP_ANALYSIS_CONSTANTDATA_H
+#define MP_ANALYSIS_CONSTANTDATA_H
+
+#include "mp/Dialect/MP/IR/MPDialect.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace mp {
+
+/// The values of a float constant (dense, splat or dense_resource f32), or
+/// nullopt when they cannot be read. A splat gives one value.
+std::optional<llvm::SmallVector<llvm::APFloat>>
+readFloatConstant(mlir::ElementsAttr attr);
+
+/// Largest finite |x| over `values` (0 when none is finite).
+double finiteAbsMax(llvm::ArrayRef<llvm::APFloat> values);
+
+/// Largest finite magnitude of a float type.
+double largestFinite(mlir::FloatType type);
+
+/// True for a constant that stands in for an infinity: a magnitude of at
+/// least 1e38, the extreme of f32/bf16 (`torch.finfo(dtype).min` in attention
+/// masks). Clamping such a value to a narrower format's finite extreme keeps
+/// its meaning ("minus infinity, but finite").
+bool isInfinitySentinel(const llvm::APFloat &value);
+
+/// Converts `value` to `type` (nearest even); a finite value the type cannot
+/// hold becomes +-largest when `clampSentinels` is set and it is an infinity
+/// sentinel. Sets `overflowed` when a finite value became infinite.
+llvm::APFloat convertConstant(const llvm::APFloat &value, mlir::FloatType type,
+                              bool clampSentinels, bool &overflowed,
+                              bool &clamped);
+
+/// Logical bytes of the distinct float tensor constants under `root`, in all
+/// and per element type ("f32", "bf16", ...).
+struct ConstantBytes {
+  int64_t total = 0;
+  std::map<std::string, int64_t> perType;
+};
+ConstantBytes countConstantBytes(mlir::Operation *root);
+
+} // namespace mp
+
+#endif // MP_ANALYSIS_CONSTANTDATA_H

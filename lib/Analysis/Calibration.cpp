@@ -1,0 +1,69 @@
+//===- Calibration.cpp - the calibration file format ----------------------===//
+
+#include "mp/Analysis/Calibration.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mp;
+
+llvm::Error mp::fileError(llvm::StringRef what, llvm::StringRef path,
+                          const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 what + " '" + path + "': " + message);
+}
+
+llvm::Expected<llvm::json::Value> mp::readJSONFile(llvm::StringRef what,
+                                                   llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return fileError(what, path, buffer.getError().message());
+  auto json = llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return fileError(what, path, llvm::toString(json.takeError()));
+  return json;
+}
+
+llvm::Expected<llvm::StringMap<double>> mp::readCalibration(llvm::StringRef path) {
+  auto error = [&](const llvm::Twine &message) {
+    return fileError("calibration file", path, message);
+  };
+  auto json = readJSONFile("calibration file", path);
+  if (!json)
+    return json.takeError();
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Object *values = root ? root->getObject("values") : nullptr;
+  if (!values)
+    return error("expected an object with \"values\" (written by mp-run --calibrate)");
+  llvm::StringMap<double> absMax;
+  for (const auto &entry : *values) {
+    const llvm::json::Object *stats = entry.second.getAsObject();
+    std::optional<double> value = stats ? stats->getNumber("abs_max") : std::nullopt;
+    if (!value)
+      return error("value '" + entry.first.str() + "' has no abs_max");
+    if (!(*value >= 0))
+      return error("value '" + entry.first.str() + "' has a negative or NaN abs_max");
+    absMax[entry.first.str()] = *value;
+  }
+  return absMax;
+}
+
+llvm::Error mp::writeCalibration(
+    llvm::StringRef path, llvm::StringRef model, llvm::StringRef entry,
+    const std::vector<std::pair<std::string, llvm::json::Object>> &values) {
+  llvm::json::Object byName;
+  for (const auto &[name, stats] : values) {
+    if (!stats.getNumber("abs_max"))
+      return fileError("calibration file", path, "value '" + name + "' has no abs_max");
+    byName[name] = llvm::json::Object(stats);
+  }
+  llvm::json::Object root{{"model", model}, {"entry", entry}, {"values", std::move(byName)}};
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return fileError("calibration file", path, ec.message());
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+  return llvm::Error::success();
+}

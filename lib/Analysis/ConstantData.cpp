@@ -1,0 +1,90 @@
+//===- ConstantData.cpp - reading, converting and counting constants ------===//
+
+#include "mp/Analysis/ConstantData.h"
+#include "mp/Dialect/MP/Utils/FloatRounding.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mp;
+
+std::optional<SmallVector<APFloat>> mp::readFloatConstant(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
+    if (dense.isSplat())
+      return SmallVector<APFloat>{dense.getSplatValue<APFloat>()};
+    return llvm::to_vector(dense.getValues<APFloat>());
+  }
+  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    auto values = resource.tryGetAsArrayRef();
+    if (!values || (int64_t)values->size() != type.getNumElements())
+      return std::nullopt;
+    SmallVector<APFloat> result;
+    result.reserve(values->size());
+    for (float v : *values)
+      result.push_back(APFloat(v));
+    return result;
+  }
+  return std::nullopt;
+}
+
+double mp::finiteAbsMax(ArrayRef<APFloat> values) {
+  double maxAbs = 0;
+  for (const APFloat &v : values) {
+    if (!v.isFinite())
+      continue;
+    APFloat wide = v;
+    bool lost;
+    wide.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+    maxAbs = std::max(maxAbs, std::fabs(wide.convertToDouble()));
+  }
+  return maxAbs;
+}
+
+double mp::largestFinite(FloatType type) {
+  APFloat largest = APFloat::getLargest(type.getFloatSemantics());
+  bool lost;
+  largest.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+  return largest.convertToDouble();
+}
+
+bool mp::isInfinitySentinel(const APFloat &value) {
+  return value.isFinite() && finiteAbsMax(value) >= 1e38;
+}
+
+APFloat mp::convertConstant(const APFloat &value, FloatType type, bool clampSentinels,
+                            bool &overflowed, bool &clamped) {
+  APFloat converted =
+      convertFloat(value, type.getFloatSemantics(), RoundingMode::NearestEven, false);
+  if (value.isFinite() && !converted.isFinite()) {
+    if (clampSentinels && isInfinitySentinel(value)) {
+      clamped = true;
+      return APFloat::getLargest(type.getFloatSemantics(), value.isNegative());
+    }
+    overflowed = true;
+  }
+  return converted;
+}
+
+ConstantBytes mp::countConstantBytes(Operation *root) {
+  ConstantBytes bytes;
+  llvm::DenseSet<Attribute> seen;
+  root->walk([&](arith::ConstantOp op) {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type || !isa<FloatType>(type.getElementType()) || !type.hasStaticShape())
+      return;
+    if (!seen.insert(op.getValue()).second)
+      return;
+    int64_t size = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+    std::string name;
+    llvm::raw_string_ostream os(name);
+    type.getElementType().print(os);
+    bytes.total += size;
+    bytes.perType[name] += size;
+  });
+  return bytes;
+}
