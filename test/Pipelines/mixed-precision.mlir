@@ -13,13 +13,19 @@
 // CHECK-LABEL: func @block
 // CHECK-SAME: (%[[X:.*]]: tensor<4x8xbf16>) -> tensor<4x8xbf16>
 // CHECK: %[[MM:.*]] = linalg.matmul {{.*}} ins(%[[X]], %{{.*}} : tensor<4x8xbf16>, tensor<8x8xbf16>) outs(%{{.*}} : tensor<4x8xf32>)
-// CHECK: %[[R:.*]] = mp.cast %[[MM]] : tensor<4x8xf32> to tensor<4x8xbf16>
-// The softmax statistics stay f32: the bf16 value is widened exactly once
-// and shared by its users.
-// CHECK: %[[W:.*]] = mp.cast %[[R]] : tensor<4x8xbf16> to tensor<4x8xf32>
-// CHECK: linalg.generic {{.*}} ins(%[[W]] : tensor<4x8xf32>) {{.*}}mp.class = "sensitive"
+// The softmax statistics stay f32 and read the f32 accumulator directly.
+// CHECK-NOT: mp.cast %[[MM]]
+// CHECK: linalg.generic {{.*}} ins(%[[MM]] : tensor<4x8xf32>) {{.*}}#mp.decision<class = sensitive
 // CHECK: math.exp
-// CHECK: linalg.matmul {{.*}} : tensor<4x8xbf16>, tensor<8x8xbf16>) outs(%{{.*}} : tensor<4x8xf32>)
+// CHECK: linalg.generic {{.*}}#mp.decision<class = sensitive
+// CHECK: %[[P:.*]] = linalg.generic {{.*}}#mp.decision<class = sensitive
+// CHECK: arith.divf
+// CHECK: %[[PB:.*]] = mp.cast %[[P]] : tensor<4x8xf32> to tensor<4x8xbf16>
+// CHECK: %[[Y:.*]] = linalg.matmul {{.*}} ins(%[[PB]], %{{.*}} : tensor<4x8xbf16>, tensor<8x8xbf16>) outs(%{{.*}} : tensor<4x8xf32>)
+// The result leaves in bf16, rounded once.
+// CHECK: %[[OUT:.*]] = mp.cast %[[Y]] : tensor<4x8xf32> to tensor<4x8xbf16>
+// CHECK: return %[[OUT]]
+// No bookkeeping attributes are left behind.
 // CHECK-NOT: mp.report
 
 // With keep-io-types the signature stays f32. remarks=true reports each
@@ -32,55 +38,61 @@ func.func @block(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %w2 = arith.constant dense<0.25> : tensor<8x8xf32>
   %e = tensor.empty() : tensor<4x8xf32>
   %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
-  // REMARK: remark: contraction: #mp.format<bf16, acc = f32> (class-default:contraction)
+  // REMARK: remark: contraction: #mp.format<bf16, acc = f32>, computes in 'f32' (class-default:contraction)
   %h = linalg.matmul ins(%x, %w1 : tensor<4x8xf32>, tensor<8x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
   %r = tensor.empty() : tensor<4xf32>
   %rz = linalg.fill ins(%c0 : f32) outs(%r : tensor<4xf32>) -> tensor<4xf32>
-  // REMARK: remark: sensitive: #mp.format<f32> (class-default:sensitive)
+  // REMARK: remark: sensitive: #mp.format<f32>, computes in 'f32' (class-default:sensitive)
   %ex = math.exp %h : tensor<4x8xf32>
-  // REMARK: remark: sensitive: #mp.format<f32> (class-default:sensitive)
+  // REMARK: remark: sensitive: #mp.format<f32>, computes in 'f32' (class-default:sensitive)
   %sum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
       ins(%ex : tensor<4x8xf32>) outs(%rz : tensor<4xf32>) {
   ^bb0(%a: f32, %acc: f32):
     %s = arith.addf %acc, %a : f32
     linalg.yield %s : f32
   } -> tensor<4xf32>
-  // REMARK: remark: sensitive: #mp.format<f32> (class-default:sensitive)
+  // REMARK: remark: sensitive: #mp.format<f32>, computes in 'f32' (class-default:sensitive)
   %p = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
       ins(%ex, %sum : tensor<4x8xf32>, tensor<4xf32>) outs(%e : tensor<4x8xf32>) {
   ^bb0(%a: f32, %s: f32, %o: f32):
     %d = arith.divf %a, %s : f32
     linalg.yield %d : f32
   } -> tensor<4x8xf32>
-  // REMARK: remark: contraction: #mp.format<bf16, acc = f32> (class-default:contraction)
+  // REMARK: remark: contraction: #mp.format<bf16, acc = f32>, computes in 'f32' (class-default:contraction)
   %y = linalg.matmul ins(%p, %w2 : tensor<4x8xf32>, tensor<8x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
 
-// The report lists every decision (in IR order) and the totals; the two
-// 8x8 f32 weights (512 bytes) become bf16 (256 bytes).
+// The report lists every decision (in IR order) and the totals, read from
+// the IR: the two 8x8 weights are bf16 now (256 bytes), two tensor casts
+// remain (the softmax result into the second matmul, its result out).
 // REPORT: "ops": [
 // REPORT: "class": "contraction",
+// REPORT-NEXT: "compute": "f32",
+// REPORT-NEXT: "forced": false,
 // REPORT-NEXT: "format": "#mp.format<bf16, acc = f32>",
 // REPORT-NEXT: "loc": "mixed-precision.mlir:{{[0-9]+}}:8",
 // REPORT-NEXT: "op": "linalg.matmul",
 // REPORT-NEXT: "rule": "class-default:contraction"
 // REPORT: "class": "sensitive",
+// REPORT-NEXT: "compute": "f32",
+// REPORT-NEXT: "forced": false,
 // REPORT-NEXT: "format": "#mp.format<f32>",
 // REPORT-NEXT: "loc": "mixed-precision.mlir:{{[0-9]+}}:9",
 // REPORT-NEXT: "op": "linalg.generic",
 // REPORT: "totals": {
 // REPORT-NEXT: "casts": {
-// REPORT-NEXT: "in_kernel_casts": {{[0-9]+}},
-// REPORT-NEXT: "inserted": {{[1-9][0-9]*}},
-// REPORT-NEXT: "remaining_tensor_casts": {{[0-9]+}},
-// REPORT-NEXT: "removed": {{[0-9]+}}
+// REPORT-NEXT: "in_kernel_casts": 0,
+// REPORT-NEXT: "tensor_casts": 2
+// REPORT: "constant_bytes": {
+// REPORT-NEXT: "per_type": {
+// REPORT-NEXT: "bf16": 256
+// REPORT: "total": 256
 // REPORT: "ops_per_class": {
 // REPORT-NEXT: "contraction": 2,
 // REPORT-NEXT: "sensitive": 3
+// REPORT: "ops_per_compute_type": {
+// REPORT-NEXT: "f32": 5
 // REPORT: "ops_per_format": {
 // REPORT-NEXT: "bf16": 2,
 // REPORT-NEXT: "f32": 3
-// REPORT: "weight_bytes": {
-// REPORT-NEXT: "after": 256,
-// REPORT-NEXT: "before": 512

@@ -12,12 +12,12 @@
 // CHECK-LABEL: func @classes
 // F16-LABEL: func @classes
 func.func @classes(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %init: tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<8xf32>, tensor<4x8xf32>) {
-  // CHECK: linalg.matmul {mp.class = "contraction", mp.format = #mp.format<bf16, acc = f32>, mp.rule = "class-default:contraction"}
-  // F16: linalg.matmul {mp.class = "contraction", mp.format = #mp.format<f16, acc = f32>, mp.rule = "class-default:contraction"}
+  // CHECK: linalg.matmul {mp.decision = #mp.decision<class = contraction, format = <bf16, acc = f32>, compute = f32, rule = "class-default:contraction">}
+  // F16: linalg.matmul {mp.decision = #mp.decision<class = contraction, format = <f16, acc = f32>, compute = f32, rule = "class-default:contraction">}
   %0 = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%init : tensor<8x4xf32>) -> tensor<8x4xf32>
   // A generic whose body is a multiply-add reduction is a contraction too.
   // CHECK: linalg.generic
-  // CHECK-SAME: mp.class = "contraction", mp.format = #mp.format<bf16, acc = f32>
+  // CHECK-SAME: mp.decision = #mp.decision<class = contraction, format = <bf16, acc = f32>
   %1 = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%init : tensor<8x4xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
@@ -27,7 +27,7 @@ func.func @classes(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %init: tensor<8x4
   } -> tensor<8x4xf32>
   // Elementwise add of two bf16 producers follows them.
   // CHECK: linalg.generic
-  // CHECK-SAME: mp.class = "elementwise", mp.format = #mp.format<bf16>, mp.rule = "follows-producers"
+  // CHECK-SAME: mp.decision = #mp.decision<class = elementwise, format = <bf16>, compute = f32, rule = "follows-producers"
   %2 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%0, %1 : tensor<8x4xf32>, tensor<8x4xf32>) outs(%init : tensor<8x4xf32>) {
   ^bb0(%x: f32, %y: f32, %o: f32):
@@ -36,7 +36,7 @@ func.func @classes(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %init: tensor<8x4
   } -> tensor<8x4xf32>
   // exp can overflow in 16 bits: sensitive, f32.
   // CHECK: linalg.generic
-  // CHECK-SAME: mp.class = "sensitive", mp.format = #mp.format<f32>, mp.rule = "class-default:sensitive"
+  // CHECK-SAME: mp.decision = #mp.decision<class = sensitive, format = <f32>, compute = f32, rule = "class-default:sensitive"
   %3 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%2 : tensor<8x4xf32>) outs(%init : tensor<8x4xf32>) {
   ^bb0(%x: f32, %o: f32):
@@ -46,7 +46,7 @@ func.func @classes(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %init: tensor<8x4
   // A sum reduction (softmax denominator, norm statistics): sensitive.
   %z = tensor.empty() : tensor<8xf32>
   // CHECK: linalg.generic
-  // CHECK-SAME: mp.class = "sensitive", mp.format = #mp.format<f32>
+  // CHECK-SAME: mp.decision = #mp.decision<class = sensitive, format = <f32>
   %4 = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
       ins(%3 : tensor<8x4xf32>) outs(%z : tensor<8xf32>) {
   ^bb0(%x: f32, %acc: f32):
@@ -55,7 +55,7 @@ func.func @classes(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %init: tensor<8x4
   } -> tensor<8xf32>
   // Division by a computed value (softmax normalization): sensitive.
   // CHECK: linalg.generic
-  // CHECK-SAME: mp.class = "sensitive"
+  // CHECK-SAME: #mp.decision<class = sensitive
   %5 = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
       ins(%3, %4 : tensor<8x4xf32>, tensor<8xf32>) outs(%init : tensor<8x4xf32>) {
   ^bb0(%x: f32, %s: f32, %o: f32):
@@ -65,7 +65,7 @@ func.func @classes(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %init: tensor<8x4
   // A transpose is data movement and follows its (f32) producer.
   %t = tensor.empty() : tensor<4x8xf32>
   // CHECK: linalg.transpose
-  // CHECK-SAME: mp.class = "data-movement", mp.format = #mp.format<f32>, mp.rule = "follows-producers"
+  // CHECK-SAME: mp.decision = #mp.decision<class = data_movement, format = <f32>, compute = f32, rule = "follows-producers"
   %6 = linalg.transpose ins(%5 : tensor<8x4xf32>) outs(%t : tensor<4x8xf32>) permutation = [1, 0]
   return %5, %4, %6 : tensor<8x4xf32>, tensor<8xf32>, tensor<4x8xf32>
 }
@@ -78,8 +78,8 @@ func.func @classes(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %init: tensor<8x4
 // CHECK: linalg.fill ins
 // CHECK-NOT: mp.class
 // CHECK-SAME: -> tensor<2x8xf32>
-// CHECK: linalg.softmax {mp.class = "sensitive", mp.format = #mp.format<f32>
-// CHECK: linalg.add {mp.class = "elementwise", mp.format = #mp.format<bf16>, mp.rule = "class-default:elementwise"}
+// CHECK: linalg.softmax {mp.decision = #mp.decision<class = sensitive, format = <f32>
+// CHECK: linalg.add {mp.decision = #mp.decision<class = elementwise, format = <bf16>, compute = f32, rule = "class-default:elementwise">}
 func.func @softmax_and_sources(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
   %c = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<2x8xf32>
@@ -94,10 +94,10 @@ func.func @softmax_and_sources(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<
 // Overrides: an mp.format attribute, an mp.pin of the result, and the
 // overrides of an mp.policy attribute (by op name and by location name).
 // CHECK-LABEL: func @overrides
-// CHECK: linalg.matmul {mp.class = "contraction", mp.format = #mp.format<f32>, mp.rule = "user-attribute"}
-// CHECK: linalg.matmul {mp.class = "contraction", mp.format = #mp.format<f16, acc = f32>, mp.rule = "user-pin"}
-// CHECK: linalg.batch_matmul {mp.class = "contraction", mp.format = #mp.format<f32>, mp.rule = "policy-attr:linalg.batch_matmul"}
-// CHECK: linalg.add {mp.class = "elementwise", mp.format = #mp.format<f32>, mp.rule = "policy-attr:scores*"
+// CHECK: linalg.matmul {mp.decision = #mp.decision<class = contraction, format = <f32>, compute = f32, rule = "user-attribute", forced = true>, mp.format = #mp.format<f32>}
+// CHECK: linalg.matmul {mp.decision = #mp.decision<class = contraction, format = <f16, acc = f32>, compute = f32, rule = "user-pin", forced = true>}
+// CHECK: linalg.batch_matmul {mp.decision = #mp.decision<class = contraction, format = <f32>, compute = f32, rule = "policy-attr:linalg.batch_matmul", forced = true>}
+// CHECK: linalg.add {mp.decision = #mp.decision<class = elementwise, format = <f32>, compute = f32, rule = "policy-attr:scores*", forced = true
 func.func @overrides(%a: tensor<8x8xf32>, %b: tensor<2x8x8xf32>) -> (tensor<8x8xf32>, tensor<8x8xf32>, tensor<2x8x8xf32>, tensor<8x8xf32>)
     attributes {mp.policy = #mp.policy<name = "custom", contraction = <bf16, acc = f32>, elementwise = <bf16>, sensitive = <f32>,
                 overrides = {"linalg.batch_matmul" = #mp.format<f32>, "scores*" = #mp.format<f32>}>} {
@@ -113,7 +113,7 @@ func.func @overrides(%a: tensor<8x8xf32>, %b: tensor<2x8x8xf32>) -> (tensor<8x8x
 
 // Mixed f16 and bf16 producers: neither holds the other, so f32.
 // CHECK-LABEL: func @mixed_producers
-// CHECK: linalg.add {mp.class = "elementwise", mp.format = #mp.format<f32>, mp.rule = "follows-producers"}
+// CHECK: linalg.add {mp.decision = #mp.decision<class = elementwise, format = <f32>, compute = f32, rule = "follows-producers">}
 func.func @mixed_producers(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %0 = linalg.matmul {mp.format = #mp.format<f16, acc = f32>} ins(%a, %a : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
   %1 = linalg.matmul {mp.format = #mp.format<bf16, acc = f32>} ins(%a, %a : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>

@@ -1,7 +1,7 @@
 // RUN: mp-opt %s -split-input-file -verify-diagnostics
 
-// expected-error @+1 {{unsupported format element type 'f64'; expected f32, tf32, f16, bf16, f8E4M3FN, f8E5M2, i8 or i4}}
-func.func @bad_element() attributes {f = #mp.format<f64>} { return }
+// expected-error @+1 {{unsupported format element type 'f8E4M3FNUZ'; expected f64, f32, tf32, f16, bf16, f8E4M3FN, f8E5M2, i8 or i4}}
+func.func @bad_element() attributes {f = #mp.format<f8E4M3FNUZ>} { return }
 
 // -----
 
@@ -198,4 +198,98 @@ func.func @amax_result(%x: tensor<4xf32>) -> tensor<1xf32> {
   // expected-error @+1 {{result #0 must be 0D tensor of 32-bit float values}}
   %0 = mp.amax %x : tensor<4xf32> -> tensor<1xf32>
   return %0 : tensor<1xf32>
+}
+
+// -----
+
+// Decisions: malformed values are diagnostics, never crashes or defaults.
+
+// expected-error @+1 {{compute type 'bf16' cannot hold every value of the storage type 'f32'}}
+func.func @decision_compute_narrower() attributes {d = #mp.decision<class = elementwise, format = <f32>, compute = bf16, rule = "r">} { return }
+
+// -----
+
+// expected-error @+1 {{compute type 'f16' differs from the format's accumulator 'f32'}}
+func.func @decision_compute_not_acc() attributes {d = #mp.decision<class = contraction, format = <f16, acc = f32>, compute = f16, rule = "r">} { return }
+
+// -----
+
+// expected-error @+1 {{decision needs the rule that made it}}
+func.func @decision_no_rule() attributes {d = #mp.decision<class = elementwise, format = <bf16>, compute = f32, rule = "">} { return }
+
+// -----
+
+// expected-error @+1 {{compute type must be an integer or IEEE float type, got 'tf32'}}
+func.func @decision_tf32_compute() attributes {d = #mp.decision<class = elementwise, format = <f32>, compute = tf32, rule = "r">} { return }
+
+// -----
+
+// expected-error @+2 {{expected ::mp::OpClass to be one of: contraction, elementwise, data_movement, sensitive}}
+// expected-error @+1 {{failed to parse MP_DecisionAttr parameter 'opClass'}}
+func.func @decision_bad_class() attributes {d = #mp.decision<class = reduction, format = <f32>, compute = f32, rule = "r">} { return }
+
+// -----
+
+// The discardable attributes of the mp namespace are verified on every op.
+
+func.func @class_as_integer(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+2 {{unknown attribute 'mp.class' in the mp namespace}}
+  // expected-note @+1 {{decisions are recorded as 'mp.decision' = #mp.decision<...>}}
+  %0 = arith.addf %a, %a {mp.class = 1 : i32} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @rule_string(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+2 {{unknown attribute 'mp.rule' in the mp namespace}}
+  // expected-note @+1 {{decisions are recorded as 'mp.decision'}}
+  %0 = arith.addf %a, %a {mp.rule = "user-attribute"} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @format_string(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'mp.format' (a requested format) must be a #mp.format, got "bf16"}}
+  %0 = arith.addf %a, %a {mp.format = "bf16"} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'mp.policy' must be a #mp.policy, got 3 : i32}}
+module attributes {mp.policy = 3 : i32} {}
+
+// -----
+
+func.func @policy_on_op(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'mp.policy' applies to a module or a function only}}
+  %0 = arith.addf %a, %a {mp.policy = #mp.policy<name = "p", contraction = <bf16, acc = f32>, elementwise = <bf16>, sensitive = <f32>>} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @decision_string(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'mp.decision' must be a #mp.decision, got "bf16"}}
+  %0 = arith.addf %a, %a {mp.decision = "bf16"} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @name_integer(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'mp.name' must be a string, got 7 : i64}}
+  %0 = arith.addf %a, %a {mp.name = 7} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @unknown_mp_attr(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+2 {{unknown attribute 'mp.report.casts_inserted' in the mp namespace}}
+  // expected-note @+1 {{known: mp.decision, mp.format, mp.policy, mp.name}}
+  %0 = arith.addf %a, %a {mp.report.casts_inserted = 3} : tensor<4xf32>
+  return %0 : tensor<4xf32>
 }

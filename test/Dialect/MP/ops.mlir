@@ -49,3 +49,18 @@ func.func @pin_and_amax(%x: tensor<?x8xbf16>) -> (tensor<?x8xbf16>, tensor<f32>)
 func.func @formats() attributes {a = #mp.format<tf32, acc = f32>, b = #mp.format<i8, per_tensor, static, acc = i32>} {
   return
 }
+
+// Decisions round-trip with every field; `forced` is printed only when set.
+// CHECK-LABEL: func @decisions
+// CHECK: linalg.matmul {mp.decision = #mp.decision<class = contraction, format = <bf16, acc = f32>, compute = f32, rule = "class-default:contraction">}
+// CHECK: mp.decision = #mp.decision<class = data_movement, format = <f64>, compute = f64, rule = "follows-producers,keep-f64">
+// CHECK: mp.decision = #mp.decision<class = elementwise, format = <f16>, compute = f32, rule = "user-attribute", forced = true>
+// CHECK-SAME: mp.format = #mp.format<f16>
+// CHECK-SAME: mp.name = "mlp.act"
+func.func @decisions(%a: tensor<4x4xbf16>, %d: tensor<4xf64>, %x: tensor<4xf32>, %acc: tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<2x2xf64>, tensor<4xf32>) {
+  %0 = linalg.matmul {mp.decision = #mp.decision<class = contraction, format = <bf16, acc = f32>, compute = f32, rule = "class-default:contraction">}
+      ins(%a, %a : tensor<4x4xbf16>, tensor<4x4xbf16>) outs(%acc : tensor<4x4xf32>) -> tensor<4x4xf32>
+  %1 = tensor.expand_shape %d [[0, 1]] output_shape [2, 2] {mp.decision = #mp.decision<class = data_movement, format = <f64>, compute = f64, rule = "follows-producers,keep-f64", forced = false>} : tensor<4xf64> into tensor<2x2xf64>
+  %2 = arith.negf %x {mp.decision = #mp.decision<class = elementwise, format = <f16>, compute = f32, rule = "user-attribute", forced = true>, mp.format = #mp.format<f16>, mp.name = "mlp.act"} : tensor<4xf32>
+  return %0, %1, %2 : tensor<4x4xf32>, tensor<2x2xf64>, tensor<4xf32>
+}
