@@ -85,6 +85,14 @@ ConstantBytes mp::countConstantBytes(Operation *root) {
     type.getElementType().print(os);
     bytes.total += size;
     bytes.perType[name] += size;
+    bool weight = llvm::any_of(op->getUsers(), [](Operation *user) {
+      for (Operation *op = user; op; op = op->getParentOp())
+        if (op->hasAttr(MPDialect::getDecisionAttrName()))
+          return true;
+      return false;
+    });
+    if (weight)
+      bytes.readByDecidedOps += size;
   });
   return bytes;
 }

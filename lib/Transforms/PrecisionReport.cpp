@@ -86,8 +86,10 @@ struct MPPrecisionReportPass
              {"forced", forced},
              {"casts", llvm::json::Object{{"tensor_casts", tensorCasts},
                                           {"in_kernel_casts", payloadCasts}}},
-             {"constant_bytes", llvm::json::Object{{"total", bytes.total},
-                                                   {"per_type", toJSON(bytes.perType)}}}}}};
+             {"constant_bytes",
+              llvm::json::Object{{"total", bytes.total},
+                                 {"per_type", toJSON(bytes.perType)},
+                                 {"read_by_decided_ops", bytes.readByDecidedOps}}}}}};
     std::string error;
     auto output = openOutputFile(file, &error);
     if (!output) {

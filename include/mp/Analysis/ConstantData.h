@@ -37,11 +37,13 @@ llvm::APFloat convertConstant(const llvm::APFloat &value, mlir::FloatType type,
                               bool clampSentinels, bool &overflowed,
                               bool &clamped);
 
-/// Logical bytes of the distinct float tensor constants under `root`, in all
-/// and per element type ("f32", "bf16", ...).
+/// Logical bytes of the distinct float tensor constants under `root`, in all,
+/// per element type ("f32", "bf16", ...), and those read by decided ops (as
+/// operands or from their payloads): the model's weights.
 struct ConstantBytes {
   int64_t total = 0;
   std::map<std::string, int64_t> perType;
+  int64_t readByDecidedOps = 0;
 };
 ConstantBytes countConstantBytes(mlir::Operation *root);
 
