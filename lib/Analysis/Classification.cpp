@@ -39,6 +39,8 @@ std::optional<OpClass> mp::classifyOp(Operation *op) {
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
     if (isa<linalg::FillOp>(op))
       return std::nullopt;
+    if (isConstantGather(op))
+      return OpClass::DataMovement;
     if (linalg::isaContractionOpInterface(linalgOp) ||
         linalg::isaConvolutionOpInterface(linalgOp))
       return OpClass::Contraction;
@@ -68,6 +70,22 @@ std::optional<OpClass> mp::classifyOp(Operation *op) {
                ? OpClass::Sensitive
                : OpClass::Elementwise;
   return std::nullopt;
+}
+
+bool mp::isConstantGather(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || !linalgOp.getBlock() ||
+      !llvm::any_of(op->getResultTypes(), isFloatTensor) ||
+      llvm::any_of(linalgOp.getDpsInputs(),
+                   [](Value v) { return isFloatTensor(v.getType()); }))
+    return false;
+  bool gathers = false;
+  linalgOp.getBlock()->walk([&](tensor::ExtractOp extract) {
+    Value table = extract.getTensor();
+    gathers |= isFloatTensor(table.getType()) && table.getDefiningOp<arith::ConstantOp>() &&
+               !op->isAncestor(table.getDefiningOp());
+  });
+  return gathers;
 }
 
 std::optional<OpClass> mp::parseOpClass(StringRef name) {

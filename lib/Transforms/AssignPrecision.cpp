@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -184,25 +185,62 @@ struct MPAssignPrecisionPass
           rule.format = cast<FormatAttr>(entry.getValue());
           attrRules.push_back(std::move(rule));
         }
+      SmallVector<std::pair<Operation *, Proposal>> gathers;
       WalkResult result = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
         std::optional<OpClass> opClass = classifyOp(op);
         if (!opClass)
           return WalkResult::advance();
         Proposal proposal = propose(op, *opClass, active, file.overrides, attrRules, pinned);
-        if (failed(adjust(op, proposal, ranges)))
+        // Gathers from constant tables follow their consumers (below).
+        if (!proposal.forced && isConstantGather(op)) {
+          gathers.push_back({op, proposal});
+          return WalkResult::advance();
+        }
+        if (failed(record(op, *opClass, proposal, ranges)))
           return WalkResult::interrupt();
-        Type compute = defaultComputeType(op, proposal.format);
-        auto decision = DecisionAttr::get(ctx, *opClass, proposal.format, compute,
-                                          proposal.rule, proposal.forced);
-        op->setAttr(MPDialect::getDecisionAttrName(), decision);
-        if (remarks)
-          op->emitRemark() << stringifyOpClass(*opClass) << ": " << proposal.format
-                           << ", computes in " << compute << " (" << proposal.rule << ")";
         return WalkResult::advance();
       });
       if (result.wasInterrupted())
         return signalPassFailure();
+      for (auto &[op, proposal] : gathers) {
+        followConsumers(op, proposal);
+        if (failed(record(op, OpClass::DataMovement, proposal, ranges)))
+          return signalPassFailure();
+      }
     }
+  }
+
+  /// Settles and records a decision.
+  LogicalResult record(Operation *op, OpClass opClass, Proposal &proposal,
+                       const llvm::StringMap<double> &ranges) {
+    if (failed(adjust(op, proposal, ranges)))
+      return failure();
+    Type compute = defaultComputeType(op, proposal.format);
+    auto decision = DecisionAttr::get(op->getContext(), opClass, proposal.format, compute,
+                                      proposal.rule, proposal.forced);
+    op->setAttr(MPDialect::getDecisionAttrName(), decision);
+    if (remarks)
+      op->emitRemark() << stringifyOpClass(opClass) << ": " << proposal.format
+                       << ", computes in " << compute << " (" << proposal.rule << ")";
+    return success();
+  }
+
+  /// A kernel that only gathers from a constant table (an embedding lookup:
+  /// integer ids in, float values out) stores its values in the format all
+  /// its users read them in, so that its table is converted at compile time
+  /// only when every use narrows it anyway. Otherwise the proposal stands.
+  void followConsumers(Operation *op, Proposal &proposal) {
+    Type storage;
+    for (Operation *user : op->getUsers()) {
+      DecisionAttr decision = getDecision(user);
+      if (!decision || (storage && storage != decision.getStorageType()))
+        return;
+      storage = decision.getStorageType();
+    }
+    if (!storage || !isa<FloatType>(storage))
+      return;
+    proposal.format = FormatAttr::get(op->getContext(), storage);
+    proposal.rule = "follows-consumers";
   }
 
   /// Settles what the proposal depends on beyond the policy: f64 values,

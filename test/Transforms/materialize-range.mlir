@@ -128,3 +128,36 @@ func.func @embedding(%ids: tensor<4xi64>, %s: tensor<4x2xf32>, %w: tensor<2x2xf3
   } -> tensor<4x2xf32>
   return %0 : tensor<4x2xf32>
 }
+
+// -----
+
+// An embedding lookup as torch-mlir writes it: integer ids in, values gathered
+// from a constant table, no float operand. Its user stores f16, so the gather
+// follows its consumer and the table is converted at compile time.
+#ids = affine_map<(d0, d1) -> (d0)>
+#out = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func @embedding_lookup
+// CHECK: %[[T:.*]] = arith.constant dense<{{.*}}> : tensor<3x2xf16>
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4xi64>) outs(%{{.*}} : tensor<4x2xf16>)
+// CHECK-SAME: class = data_movement, format = <f16>, compute = f32, rule = "follows-consumers"
+// CHECK: tensor.extract %[[T]]
+// CHECK: linalg.generic {{.*}} ins(%[[G]], %{{.*}} : tensor<4x2xf16>, tensor<4x2xf16>)
+func.func @embedding_lookup(%ids: tensor<4xi64>, %pos: tensor<4x2xf32>) -> tensor<4x2xf32> {
+  %table = arith.constant dense<[[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]> : tensor<3x2xf32>
+  %e = tensor.empty() : tensor<4x2xf32>
+  %g = linalg.generic {indexing_maps = [#ids, #out], iterator_types = ["parallel", "parallel"]}
+      ins(%ids : tensor<4xi64>) outs(%e : tensor<4x2xf32>) {
+  ^bb0(%id: i64, %out: f32):
+    %row = arith.index_cast %id : i64 to index
+    %col = linalg.index 1 : index
+    %v = tensor.extract %table[%row, %col] : tensor<3x2xf32>
+    linalg.yield %v : f32
+  } -> tensor<4x2xf32>
+  %sum = linalg.generic {indexing_maps = [#out, #out, #out], iterator_types = ["parallel", "parallel"]}
+      ins(%g, %pos : tensor<4x2xf32>, tensor<4x2xf32>) outs(%e : tensor<4x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<4x2xf32>
+  return %sum : tensor<4x2xf32>
+}

@@ -24,8 +24,15 @@ namespace mp {
 ///   - sensitive: exp/log/pow/erf/tanh/rsqrt/sqrt, division by computed
 ///     values, softmax, non-contraction reductions (max, sum, mean, variance);
 ///   - elementwise: other parallel arithmetic;
-///   - data_movement: copies, transposes, broadcasts, reshapes, slices.
+///   - data_movement: copies, transposes, broadcasts, reshapes, slices,
+///     gathers from constant tables.
 std::optional<OpClass> classifyOp(mlir::Operation *op);
+
+/// True for a linalg op with float tensor results and no float tensor
+/// operand whose payload reads a float constant table defined above it with
+/// tensor.extract (an embedding lookup): data_movement, and
+/// mp-assign-precision lets them follow their consumers.
+bool isConstantGather(mlir::Operation *op);
 
 /// True for payload ops whose inputs can overflow or lose accuracy in 16 bits:
 /// transcendental functions, roots, powers, and division by a computed value.
