@@ -38,6 +38,7 @@ using namespace mlir;
 void mp::buildCPULoweringPipeline(OpPassManager &pm,
                                   const CPULoweringOptions &options) {
   pm.addPass(createSymbolDCEPass());
+  pm.addPass(createMPDecomposeAggregates());
   pm.addPass(createMPLowerToArith());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());

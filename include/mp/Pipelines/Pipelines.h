@@ -52,7 +52,8 @@ void buildMixedPrecisionPipeline(mlir::OpPassManager &pm,
                                  const MixedPrecisionOptions &options);
 
 /// Lowers mixed-precision IR on tensors to the LLVM dialect for the CPU:
-/// mp-lower-to-arith, bufferization, loops, exact bf16 expansion, LLVM.
+/// mp-decompose-aggregates, mp-lower-to-arith, bufferization, loops, exact
+/// bf16 expansion, LLVM.
 void buildCPULoweringPipeline(mlir::OpPassManager &pm,
                               const CPULoweringOptions &options);
 

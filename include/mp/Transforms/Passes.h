@@ -9,6 +9,8 @@
 namespace mlir {
 namespace linalg { class LinalgDialect; }
 namespace scf { class SCFDialect; }
+namespace math { class MathDialect; }
+namespace arith { class ArithDialect; }
 namespace vector { class VectorDialect; }
 namespace func { class FuncOp; }
 namespace tensor { class TensorDialect; }

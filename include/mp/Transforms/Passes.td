@@ -132,6 +132,19 @@ def MPPrecisionReport : Pass<"mp-precision-report", "::mlir::ModuleOp"> {
   ];
 }
 
+def MPDecomposeAggregates : Pass<"mp-decompose-aggregates"> {
+  let summary = "Decompose aggregated linalg ops (linalg.softmax) into structured ops";
+  let description = [{
+    Replaces every op implementing `linalg::AggregatedOpInterface` (today
+    `linalg.softmax`) by the structured ops it is made of (max and sum
+    reductions, exp, division), computing in the op's element type, so that
+    later lowerings (CPU loops, GPU kernels) need not know it. Run by
+    `mp-cpu-lowering` after precision decisions are made and materialized.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Cast clean-up
 //===----------------------------------------------------------------------===//
