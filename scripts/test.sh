@@ -52,5 +52,13 @@ else
   failed=$((failed + 1))
 fi
 
+echo "== determinism (byte-identical output of every shipped pipeline)"
+if [ -d "$corpus" ]; then
+  if "$here/.venv/bin/python" "$here/scripts/determinism-check.py" --mp-opt "$build/bin/mp-opt" \
+      --corpus "$corpus"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+else
+  failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -145,6 +145,21 @@ def MPDecomposeAggregates : Pass<"mp-decompose-aggregates"> {
                            "::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def MPCanonicalizeGlobals : Pass<"mp-canonicalize-globals", "::mlir::ModuleOp"> {
+  let summary = "Name and order private constant memref globals by first use";
+  let description = [{
+    Upstream one-shot bufferization names and orders the `memref.global`
+    constants it creates in an order that changes from run to run. This pass
+    renames every private constant global to `__constant_<N>` (N counting
+    first uses in IR order, then unused globals in their order) and puts them
+    at the top of the module in that order, so compiled output is
+    byte-identical across runs and thread counts (compilation caches and
+    reproducible builds key on it). Run by `mp-cpu-lowering` after
+    bufferization.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Cast clean-up
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Byte-identical output, run to run and with or without threads.
+
+Runs every pipeline mp ships (mp-mixed-precision under each policy, and
+mp-cpu-lowering{vectorize} after it) on every corpus model that mp-opt parses,
+three times: twice with MLIR's thread pool, once with --mlir-disable-threading.
+Any difference between the outputs is a failure (the first differing line is
+printed). Exits 1 on any failure.
+"""
+import argparse
+import hashlib
+import pathlib
+import subprocess
+import sys
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mp-opt", required=True)
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--policies", default="bf16,f16,f32")
+    args = parser.parse_args()
+    models = sorted((pathlib.Path(args.corpus) / "models").rglob("*.mlir"))
+    pipelines = []
+    for policy in args.policies.split(","):
+        pipelines.append(f"mp-mixed-precision{{policy={policy}}}")
+        pipelines.append(f"mp-mixed-precision{{policy={policy}}},mp-cpu-lowering{{vectorize}}")
+    failures = checked = 0
+    for path in models:
+        if subprocess.run([args.mp_opt, str(path), "-o", "/dev/null"],
+                          capture_output=True).returncode != 0:
+            continue
+        for pipeline in pipelines:
+            outputs = []
+            for extra in ([], [], ["--mlir-disable-threading"]):
+                proc = subprocess.run([args.mp_opt, str(path), f"--pass-pipeline=builtin.module({pipeline})"]
+                                      + extra, capture_output=True)
+                outputs.append(proc.stdout if proc.returncode == 0 else b"error: " + proc.stderr)
+            checked += 1
+            digests = {hashlib.sha256(o).hexdigest()[:12] for o in outputs}
+            if len(digests) != 1:
+                failures += 1
+                a, b = outputs[0].splitlines(), next(o for o in outputs if o != outputs[0]).splitlines()
+                line = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                print(f"FAILED  {path.relative_to(args.corpus)} [{pipeline}]: {len(digests)} different "
+                      f"outputs; first difference at line {line + 1}")
+    print(f"determinism: {checked} model/pipeline pairs, 3 runs each (one without threads), "
+          f"{failures} nondeterministic")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
