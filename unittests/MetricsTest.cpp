@@ -1,12 +1,12 @@
 //===- MetricsTest.cpp - hand-computed cases for mp-run's error metrics ---===//
 
-#include "Metrics.h"
+#include "mp/Runtime/Metrics.h"
 
 #include <cmath>
 #include <gtest/gtest.h>
 #include <limits>
 
-using namespace mp;
+using namespace mp::runtime;
 
 namespace {
 const double inf = std::numeric_limits<double>::infinity();
@@ -49,11 +49,37 @@ TEST(Metrics, SubnormalUlpUsesMinimumExponent) {
   EXPECT_DOUBLE_EQ(m.maxUlpError, 3);
 }
 
-TEST(Metrics, NewInfAndNaNAreCountedNotSummed) {
+TEST(Metrics, NewInfAndNaNMakeErrorsInfinite) {
+  // A run whose outputs became inf must not read as exact: the max errors are
+  // infinite and the cosine is undefined, whatever the finite pairs say.
   ErrorMetrics m = compareOutputs({1, 2, 3, inf, nan}, {1, inf, nan, inf, nan}, f16);
   EXPECT_EQ(m.newInf, 1);
   EXPECT_EQ(m.newNaN, 1);
-  EXPECT_EQ(m.maxAbsError, 0); // only the finite pair (1, 1) is compared
+  EXPECT_EQ(m.mismatched, 0); // inf == inf and nan == nan agree
+  EXPECT_TRUE(m.hasNonFiniteErrors());
+  EXPECT_TRUE(std::isinf(m.maxAbsError));
+  EXPECT_TRUE(std::isinf(m.maxRelError));
+  EXPECT_TRUE(std::isinf(m.maxUlpError));
+  EXPECT_TRUE(std::isnan(m.cosineSimilarity));
+  // Over the finite pairs alone (1, 1), for diagnosis.
+  EXPECT_EQ(m.finiteMaxAbsError, 0);
+  EXPECT_DOUBLE_EQ(m.finiteCosineSimilarity, 1);
+}
+
+TEST(Metrics, MismatchedNonFiniteValuesAreErrors) {
+  // +inf vs -inf, inf vs nan, nan vs finite, inf vs finite.
+  ErrorMetrics m = compareOutputs({inf, inf, nan, -inf, 5}, {-inf, nan, 0, 1, 5}, f32);
+  EXPECT_EQ(m.mismatched, 4);
+  EXPECT_EQ(m.newInf + m.newNaN, 0);
+  EXPECT_TRUE(std::isinf(m.maxAbsError));
+  EXPECT_TRUE(std::isnan(m.cosineSimilarity));
+}
+
+TEST(Metrics, AgreeingNonFiniteValuesAreNotErrors) {
+  ErrorMetrics m = compareOutputs({-inf, nan, 2}, {-inf, nan, 2}, f32);
+  EXPECT_FALSE(m.hasNonFiniteErrors());
+  EXPECT_EQ(m.maxAbsError, 0);
+  EXPECT_DOUBLE_EQ(m.cosineSimilarity, 1);
 }
 
 TEST(Metrics, IntegerOutputsUseUnitUlp) {

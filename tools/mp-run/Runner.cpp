@@ -171,7 +171,8 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
   ExecutionEngineOptions engineOptions;
   static const llvm::StringRef runtimeLibraries[] = {MP_C_RUNNER_UTILS};
   engineOptions.sharedLibPaths = runtimeLibraries;
-  engineOptions.transformer = makeOptimizingTransformer(3, 0, nullptr);
+  compiled->transformer = makeOptimizingTransformer(3, 0, nullptr);
+  engineOptions.transformer = compiled->transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(*module, engineOptions);
   if (!engine) {

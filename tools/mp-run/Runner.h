@@ -8,6 +8,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,9 @@ public:
 private:
   std::string entry;
   std::vector<mlir::RankedTensorType> argTypes, resultTypes;
+  /// The LLVM optimizer the engine calls through a function_ref: owned here
+  /// so that it outlives every call (a temporary would dangle).
+  std::function<llvm::Error(llvm::Module *)> transformer;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   mlir::OwningOpRef<mlir::ModuleOp> module;
 };

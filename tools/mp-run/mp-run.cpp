@@ -2,23 +2,25 @@
 //
 //   mp-run MODEL.mlir --entry NAME [--input a.npy ...] [--pipeline "..."]
 //          [--compare-f32] [--output-dir DIR] [--json FILE] [--seed N]
-//          [--calibrate FILE.json] [--timing] [--repeat N]
+//          [--calibrate FILE.json] [--timing] [--repeat N] [--fail-on-nonfinite]
 //
 // Runs NAME as written (the f32 reference) and, with --pipeline, after the
 // given pass pipeline (the candidate), both JIT-compiled in-process for the
 // CPU with exact low-precision rounding; reports per-output error metrics.
 //
 // Exit codes: 0 success, 1 bad usage or input, 2 IR that does not compile,
-// 3 a run that trapped.
+// 3 a run that trapped, 4 (with --fail-on-nonfinite) an output with inf or
+// NaN the reference does not have.
 //
 //===----------------------------------------------------------------------===//
 
-#include "Calibration.h"
-#include "Metrics.h"
-#include "Npy.h"
 #include "Runner.h"
 
+#include "mp/Analysis/Calibration.h"
 #include "mp/InitMP.h"
+#include "mp/Runtime/Metrics.h"
+#include "mp/Runtime/Npy.h"
+#include "mp/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -44,6 +46,7 @@
 using namespace mlir;
 using namespace mp;
 namespace cl = llvm::cl;
+namespace rt = mp::runtime;
 
 static cl::OptionCategory category("mp-run options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
@@ -75,6 +78,10 @@ static cl::opt<bool> vectorize("vectorize",
     cl::init(true), cl::cat(category));
 static cl::opt<unsigned> repeat("repeat", cl::desc("Run this many times; report the median time"),
                                 cl::init(1), cl::cat(category));
+static cl::opt<bool> failOnNonFinite("fail-on-nonfinite",
+    cl::desc("Exit with status 4 when an output has inf or NaN values the reference "
+             "does not have"),
+    cl::cat(category));
 
 namespace {
 
@@ -116,9 +123,9 @@ llvm::Expected<SourceTensor> makeInput(RankedTensorType type, unsigned index,
       v = isa<FloatType>(element) ? double(float(normal(rng))) : double(uniform(rng));
     return source;
   }
-  auto array = readNpy(inputPaths[index]);
-  if (!array)
-    return array.takeError();
+  auto array = std::make_unique<rt::NpyArray>();
+  if (rt::Status status = rt::readNpy(inputPaths[index], *array); !status)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), status.message());
   if ((int64_t)array->shape.size() != type.getRank())
     return error("'" + inputPaths[index] + "' has rank " + llvm::Twine(array->shape.size()) +
                  ", the argument needs rank " + llvm::Twine(type.getRank()));
@@ -136,7 +143,7 @@ llvm::Expected<SourceTensor> makeInput(RankedTensorType type, unsigned index,
                  " (floats take f8/f4/f2 arrays, bf16 also u2 bit patterns; "
                  "integers take integer arrays)");
   source.shape = array->shape;
-  source.values.resize(array->numElements());
+  source.values.resize(*array->numElements());
   Type arrayType;
   MLIRContext *ctx = type.getContext();
   if (bf16Bits) arrayType = BFloat16Type::get(ctx);
@@ -162,7 +169,7 @@ HostTensor toHost(const SourceTensor &source, Type elementType) {
 /// Writes an output as .npy: f64 stays f64, other floats become f32
 /// (exactly), integers keep their width (i4 and i1 as i1 bytes).
 llvm::Error writeOutput(StringRef path, const HostTensor &tensor) {
-  NpyArray array;
+  rt::NpyArray array;
   array.shape = tensor.shape;
   Type type = tensor.elementType;
   HostTensor converted;
@@ -179,11 +186,53 @@ llvm::Error writeOutput(StringRef path, const HostTensor &tensor) {
     array.dtype = "i" + std::to_string(tensor.elementSize());
     array.data = tensor.bytes;
   }
-  return writeNpy(path, array);
+  if (rt::Status status = rt::writeNpy(path.str(), array); !status)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), status.message());
+  return llvm::Error::success();
 }
 
-UlpFormat ulpFormatOf(Type type) {
-  UlpFormat format;
+/// JSON cannot hold inf or NaN: those are written as strings.
+llvm::json::Value jsonNumber(double value) {
+  if (std::isnan(value))
+    return "nan";
+  if (std::isinf(value))
+    return value > 0 ? "inf" : "-inf";
+  return value;
+}
+
+llvm::json::Object metricsToJSON(const rt::ErrorMetrics &m) {
+  return llvm::json::Object{
+      {"elements", m.count},
+      {"max_abs_error", jsonNumber(m.maxAbsError)},
+      {"max_rel_error", jsonNumber(m.maxRelError)},
+      {"mean_rel_error", jsonNumber(m.meanRelError)},
+      {"rel_error_floor", m.relativeFloor},
+      {"cosine_similarity", jsonNumber(m.cosineSimilarity)},
+      {"max_ulp_error", jsonNumber(m.maxUlpError)},
+      {"mean_ulp_error", jsonNumber(m.meanUlpError)},
+      {"new_inf", m.newInf},
+      {"new_nan", m.newNaN},
+      {"nonfinite", llvm::json::Object{{"new_inf", m.newInf},
+                                       {"new_nan", m.newNaN},
+                                       {"mismatched", m.mismatched},
+                                       {"ok", !m.hasNonFiniteErrors()}}},
+      {"finite_only", llvm::json::Object{{"max_abs_error", m.finiteMaxAbsError},
+                                         {"cosine_similarity", m.finiteCosineSimilarity}}}};
+}
+
+llvm::json::Object statsToJSON(const rt::ValueStats &s) {
+  llvm::json::Object percentiles;
+  for (auto [p, v] : s.absPercentiles)
+    percentiles[("p" + StringRef(llvm::formatv("{0:f2}", p).str()).rtrim('0').rtrim('.'))
+                    .str()] = v;
+  return llvm::json::Object{{"elements", s.count}, {"non_finite", s.nonFinite},
+                            {"min", s.min},        {"max", s.max},
+                            {"abs_max", s.absMax}, {"mean", s.mean},
+                            {"abs_percentiles", std::move(percentiles)}};
+}
+
+rt::UlpFormat ulpFormatOf(Type type) {
+  rt::UlpFormat format;
   if (auto floatType = dyn_cast<FloatType>(type)) {
     format.precision = llvm::APFloat::semanticsPrecision(floatType.getFloatSemantics());
     format.minExponent = llvm::APFloat::semanticsMinExponent(floatType.getFloatSemantics());
@@ -322,8 +371,18 @@ int main(int argc, char **argv) {
         return fail("the --pipeline failed on '" + modelPath + "'", 2);
       times.pipeline = secondsSince(start);
     }
-    if (instrument && failed(instrumentForCalibration(*module, entryName, *valueNames)))
-      return 2;
+    if (instrument) {
+      PassManager pm(&context, ModuleOp::getOperationName());
+      MPExposeValuesOptions expose;
+      expose.entry = entryName;
+      pm.addPass(createMPExposeValues(expose));
+      if (failed(pm.run(*module)))
+        return 2;
+      auto func = module->lookupSymbol<func::FuncOp>(entryName);
+      for (Attribute name :
+           func->getAttrOfType<ArrayAttr>(MPDialect::getExposedValuesAttrName()))
+        valueNames->push_back(cast<StringAttr>(name).str());
+    }
     auto compiled = CompiledFunction::compile(std::move(module), entryName,
                                               &times.lowering, &times.jit, vectorize);
     if (failed(compiled))
@@ -376,6 +435,7 @@ int main(int argc, char **argv) {
                << ")" << (hasPipeline ? ", pipeline " + pipelineText : "") << "\n";
   unsigned numOutputs = entry.getNumResults();
   llvm::json::Array outputsJson;
+  int64_t nonFiniteOutputs = 0;
   for (unsigned i = 0; i < numOutputs; ++i) {
     llvm::json::Object out{{"index", int64_t(i)},
                            {"type", llvm::formatv("{0}", candidateTypes[i]).str()}};
@@ -400,14 +460,33 @@ int main(int argc, char **argv) {
         llvm::outs() << "\n";
         return fail("output " + llvm::Twine(i) + " has a different shape after the pipeline");
       }
-      ErrorMetrics m = compareOutputs(reference[i].toDoubles(), candidate[i].toDoubles(),
-                                      ulpFormatOf(candidateTypes[i].getElementType()));
+      rt::ErrorMetrics m =
+          rt::compareOutputs(reference[i].toDoubles(), candidate[i].toDoubles(),
+                             ulpFormatOf(candidateTypes[i].getElementType()));
+      // Non-finite metrics print as "inf" and "nan", like the JSON.
+      auto num = [](double value, const char *style) {
+        if (std::isnan(value))
+          return std::string("nan");
+        if (std::isinf(value))
+          return std::string(value > 0 ? "inf" : "-inf");
+        return llvm::formatv(style, value).str();
+      };
       llvm::outs() << llvm::formatv(
-          "\n  max_abs {0:e3}  max_rel {1:e3}  mean_rel {2:e3}  (rel floor {3:e2})"
-          "\n  cosine {4:f6}  max_ulp {5:f1}  mean_ulp {6:f2}  new_inf {7}  new_nan {8}",
-          m.maxAbsError, m.maxRelError, m.meanRelError, m.relativeFloor,
-          m.cosineSimilarity, m.maxUlpError, m.meanUlpError, m.newInf, m.newNaN);
-      out["error"] = m.toJSON();
+          "\n  max_abs {0}  max_rel {1}  mean_rel {2}  (rel floor {3:e2})"
+          "\n  cosine {4}  max_ulp {5}  mean_ulp {6}  new_inf {7}  new_nan {8}",
+          num(m.maxAbsError, "{0:e3}"), num(m.maxRelError, "{0:e3}"),
+          num(m.meanRelError, "{0:e3}"), m.relativeFloor, num(m.cosineSimilarity, "{0:f6}"),
+          num(m.maxUlpError, "{0:f1}"), num(m.meanUlpError, "{0:f2}"), m.newInf, m.newNaN);
+      if (m.hasNonFiniteErrors()) {
+        ++nonFiniteOutputs;
+        llvm::outs() << llvm::formatv(
+            "\n  NONFINITE: {0} new inf, {1} new nan, {2} mismatched non-finite values "
+            "in output #{3}; errors are infinite (finite elements only: max_abs {4:e3}, "
+            "cosine {5:f6})",
+            m.newInf, m.newNaN, m.mismatched, i, m.finiteMaxAbsError,
+            m.finiteCosineSimilarity);
+      }
+      out["error"] = metricsToJSON(m);
     }
     llvm::outs() << "\n";
     outputsJson.push_back(std::move(out));
@@ -415,22 +494,17 @@ int main(int argc, char **argv) {
   report["outputs"] = std::move(outputsJson);
 
   if (!calibratePath.empty()) {
-    llvm::json::Object values;
     // The instrumented reference returns the entry's results, then each
-    // recorded value; arguments are recorded from the inputs.
+    // exposed value; arguments are recorded from the inputs.
+    std::vector<std::pair<std::string, llvm::json::Object>> values;
     for (auto [index, source] : llvm::enumerate(sources))
-      values[entryName + ".arg" + std::to_string(index)] = computeStats(source.values).toJSON();
+      values.push_back({entryName + ".arg" + std::to_string(index),
+                        statsToJSON(rt::computeStats(source.values))});
     for (size_t v = 0; v < valueNames.size(); ++v)
-      values[valueNames[v]] = computeStats(reference[numOutputs + v].toDoubles()).toJSON();
-    llvm::json::Object calibration{{"model", modelPath},
-                                   {"entry", entryName},
-                                   {"seed", int64_t(seed)},
-                                   {"values", std::move(values)}};
-    std::error_code ec;
-    llvm::raw_fd_ostream os(calibratePath, ec);
-    if (ec)
-      return fail("cannot write '" + calibratePath + "': " + ec.message());
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(calibration))) << "\n";
+      values.push_back({valueNames[v],
+                        statsToJSON(rt::computeStats(reference[numOutputs + v].toDoubles()))});
+    if (llvm::Error error = writeCalibration(calibratePath, modelPath, entryName, values))
+      return fail(llvm::toString(std::move(error)));
     llvm::outs() << "calibration: " << valueNames.size() + sources.size()
                  << " values recorded in " << calibratePath << "\n";
   }
@@ -472,5 +546,9 @@ int main(int argc, char **argv) {
       return fail("cannot write '" + jsonPath + "': " + ec.message());
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
   }
+  if (nonFiniteOutputs && failOnNonFinite)
+    return fail(llvm::Twine(nonFiniteOutputs) +
+                    " output(s) have inf or NaN values the reference does not have",
+                4);
   return 0;
 }

@@ -160,6 +160,25 @@ def MPCanonicalizeGlobals : Pass<"mp-canonicalize-globals", "::mlir::ModuleOp"> 
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def MPExposeValues : Pass<"mp-expose-values", "::mlir::ModuleOp"> {
+  let summary = "Return every float tensor value of a function as extra results";
+  let description = [{
+    For calibration (`mp-run --calibrate`): appends to the results of function
+    `entry` every statically shaped float tensor value defined at the top level
+    of its body (tensor.empty excepted: its contents are undefined), in IR
+    order, and records their names in the function attribute
+    `mp.exposed_values` (an array of strings). A value's name is its op's
+    stable name (`mp.name`, else the location), else `<op name>@<ordinal>`;
+    `#<result>` is appended for multi-result ops and `#<k>` for repeats, so
+    names are unique. The range check of `mp-assign-precision{calibration=}`
+    matches ops by the same stable names.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"\"",
+           "The function whose values to expose (required)">
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // Cast clean-up
 //===----------------------------------------------------------------------===//

@@ -264,6 +264,12 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' must be a string, got " << value;
     return success();
   }
+  if (name == getExposedValuesAttrName()) {
+    auto names = dyn_cast<ArrayAttr>(value);
+    if (!names || !llvm::all_of(names, [](Attribute a) { return isa<StringAttr>(a); }))
+      return op->emitError() << "'" << name << "' must be an array of strings, got " << value;
+    return success();
+  }
   InFlightDiagnostic diag = op->emitError() << "unknown attribute '" << name
                                             << "' in the mp namespace";
   if (name == "mp.class" || name == "mp.rule")
@@ -272,6 +278,6 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
   else
     diag.attachNote() << "known: " << getDecisionAttrName() << ", "
                       << getFormatAttrName() << ", " << getPolicyAttrName() << ", "
-                      << getNameAttrName();
+                      << getNameAttrName() << ", " << getExposedValuesAttrName();
   return diag;
 }

@@ -43,6 +43,11 @@ def MP_Dialect : Dialect {
     /// Name of the discardable attribute that gives an op's value a stable
     /// name (a string), matched by policy files and calibration.
     static constexpr ::llvm::StringLiteral getNameAttrName() { return "mp.name"; }
+    /// Name of the function attribute listing the names of the values that
+    /// mp-expose-values appended to its results (an array of strings).
+    static constexpr ::llvm::StringLiteral getExposedValuesAttrName() {
+      return "mp.exposed_values";
+    }
   }];
 }
 
