@@ -11,6 +11,9 @@ namespace arith { class ArithDialect; }
 namespace math { class MathDialect; }
 namespace linalg { class LinalgDialect; }
 namespace tensor { class TensorDialect; }
+namespace scf { class SCFDialect; }
+namespace vector { class VectorDialect; }
+namespace func { class FuncOp; }
 } // namespace mlir
 
 namespace mp {

@@ -26,4 +26,30 @@ def MPLowerToArith : Pass<"mp-lower-to-arith"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// CPU code generation
+//===----------------------------------------------------------------------===//
+
+def MPVectorizeContractions : Pass<"mp-vectorize-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Tile static contractions into register blocks and vectorize them (CPU)";
+  let description = [{
+    Tiles every statically shaped, row-major contraction on tensors (matmul,
+    batch_matmul, multiply-add generics reading A[.., m, k], B[.., k, n] and
+    writing C[.., m, n]; other layouts would need in-register transposes) into
+    blocks of `tile-m` x `tile-n` x `tile-k` (the
+    largest divisor of each dimension not above the size), vectorizes each
+    block to `vector.contract`, and lowers that to outer products (FMAs). Mixed
+    element types (bf16 inputs, f32 accumulator) vectorize with exact
+    widenings. Used by `mp-cpu-lowering{vectorize}`; contractions it cannot
+    handle are left for the scalar loop lowering.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"8", "Rows per block">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"32", "Columns per block">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"32", "Reduction depth per block">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif // MP_CONVERSION_PASSES_TD

@@ -1,6 +1,6 @@
 //===- VectorizeContractions.cpp - register-blocked CPU contractions ------===//
 
-#include "mp/Transforms/Passes.h"
+#include "mp/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -15,7 +15,7 @@
 
 namespace mp {
 #define GEN_PASS_DEF_MPVECTORIZECONTRACTIONS
-#include "mp/Transforms/Passes.h.inc"
+#include "mp/Conversion/Passes.h.inc"
 } // namespace mp
 
 using namespace mlir;
