@@ -40,8 +40,11 @@ def MPVectorizeContractions : Pass<"mp-vectorize-contractions", "::mlir::func::F
     largest divisor of each dimension not above the size), vectorizes each
     block to `vector.contract`, and lowers that to outer products (FMAs). Mixed
     element types (bf16 inputs, f32 accumulator) vectorize with exact
-    widenings. Used by `mp-cpu-lowering{vectorize}`; contractions it cannot
-    handle are left for the scalar loop lowering.
+    widenings. Contractions with 16-bit accumulators (models that arrive in
+    bf16 and accumulate in it) are not vectorized: their per-lane software
+    rounding makes LLVM compile for minutes. Used by
+    `mp-cpu-lowering{vectorize}`; contractions it cannot handle are left for
+    the scalar loop lowering.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"8", "Rows per block">,
