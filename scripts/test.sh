@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: set-up (idempotent), build, lit (dialect, passes,
-# conversion, CPU execution, rounding proof, plugins), the install/consumer
-# test and the corpus robustness run. Ends with one summary line.
+# conversion, CPU execution, rounding proof, plugins), unit tests, the
+# install/consumer test, corpus robustness and acceptance, the ASan + UBSan
+# build running lit and unit tests, and determinism. Ends with one summary
+# line.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build}
@@ -50,6 +52,15 @@ if [ -d "$corpus" ]; then
       --generator "$here/scripts/gen-encoder.py"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 else
   failed=$((failed + 1))
+fi
+
+echo "== sanitizers (ASan + UBSan: lit and unit suites)"
+if "$here/scripts/sanitize.sh" > "$build/sanitize.log" 2>&1; then
+  passed=$((passed + 1)); tail -n 3 "$build/sanitize.log"
+else
+  failed=$((failed + 1))
+  grep -E "^(FAIL|XPASS)|ERROR: |runtime error|Failed Tests|tests failed" "$build/sanitize.log" | head -n 40
+  echo "(full log: $build/sanitize.log)"
 fi
 
 echo "== determinism (byte-identical output of every shipped pipeline)"

@@ -34,7 +34,16 @@ config.substitutions.append(
 config.substitutions.append(
     ("%mlir_runner",
      os.path.join(config.llvm_tools_dir, "mlir-runner") + " -e main -entry-point-result=void -shared-libs=" + runner_libs))
-config.substitutions.append(("%mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+# Under the sanitizer build (scripts/sanitize.sh), the stock mlir-opt loads
+# instrumented plugins: the sanitizer runtime is preloaded into it.
+preload = lit_config.params.get("mp_preload")
+mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
+if preload:
+    mlir_opt = "env LD_PRELOAD=" + preload + " " + mlir_opt
+    config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")
+    config.environment["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "")
+    config.environment["LSAN_OPTIONS"] = os.environ.get("LSAN_OPTIONS", "")
+config.substitutions.append(("%mlir_opt", mlir_opt))
 
 tools = ["mp-opt", "mp-run"]
 llvm_config.add_tool_substitutions(

@@ -9,6 +9,9 @@
 
 #include "Runner.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
+#include <cstdlib>
+
 #include "mp/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -260,6 +263,22 @@ CompiledFunction::run(ArrayRef<HostTensor> inputs) {
       }
     }
     outputs.push_back(std::move(out));
+  }
+  // Result buffers were allocated by the compiled code (malloc, with the
+  // caller owning them after the deallocation pipeline): free each once.
+  // Inputs' storage and constant globals (whose descriptors carry the
+  // 0xdeadbeef sentinel) are not ours to free.
+  llvm::SmallPtrSet<void *, 8> freed;
+  for (const auto &buffer : storage)
+    freed.insert(const_cast<uint8_t *>(buffer.data()));
+  freed.insert(reinterpret_cast<void *>(uintptr_t(0xdeadbeef)));
+  freed.insert(nullptr);
+  offset = 0;
+  for (RankedTensorType type : resultTypes) {
+    void *allocated = reinterpret_cast<void *>(results[offset]);
+    offset += descriptorWords(type.getRank());
+    if (freed.insert(allocated).second)
+      free(allocated);
   }
   return outputs;
 }
