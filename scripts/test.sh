@@ -63,6 +63,9 @@ else
   echo "(full log: $build/sanitize.log)"
 fi
 
+echo "== fuzzing (libFuzzer: .npy reader, mp attributes, pipelines on parsed IR)"
+if "$here/scripts/fuzz.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 echo "== determinism (byte-identical output of every shipped pipeline)"
 if [ -d "$corpus" ]; then
   if "$here/.venv/bin/python" "$here/scripts/determinism-check.py" --mp-opt "$build/bin/mp-opt" \

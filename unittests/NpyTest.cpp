@@ -76,6 +76,9 @@ TEST(Npy, MalformedHeadersAreErrors) {
   EXPECT_FALSE(parse(image("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", ""), array));
   EXPECT_FALSE(parse(image("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", ""), array));
   EXPECT_FALSE(parse(image("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", ""), array));
+  // 19 digits beyond int64 (found by fuzz/NpyFuzzer: signed overflow).
+  EXPECT_FALSE(parse(image("{'descr': '<f8', 'fortran_order': False, 'shape': (9999999999999999999,), }", ""), array));
+  EXPECT_FALSE(parse(image("{'descr': '<f8', 'fortran_order': False, 'shape': (9223372036854775808,), }", ""), array));
   std::vector<uint8_t> truncated = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0xff, 0xff};
   EXPECT_FALSE(parse(truncated, array));
   std::vector<uint8_t> magic = {'n', 'o', 't', ' ', 'n', 'p', 'y', 0, 0, 0, 0};

@@ -54,15 +54,19 @@ static std::string headerField(const std::string &header, const std::string &key
   return trim(rest.substr(0, rest.find_first_of(",}")));
 }
 
-/// Parses a non-negative decimal integer that fits int64.
+/// Parses a non-negative decimal integer that fits int64 (checked: 19 nines
+/// exceed it).
 static bool parseDimension(const std::string &text, int64_t &value) {
-  if (text.empty() || text.size() > 19)
+  if (text.empty())
     return false;
   value = 0;
   for (char c : text) {
     if (c < '0' || c > '9')
       return false;
-    value = value * 10 + (c - '0');
+    int digit = c - '0';
+    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10)
+      return false;
+    value = value * 10 + digit;
   }
   return true;
 }

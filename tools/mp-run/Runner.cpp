@@ -128,6 +128,17 @@ LogicalResult mp::checkSignature(Operation *op) {
       return func.emitError() << "mp-run supports ranked tensors of f64, f32, "
                                  "f16, bf16, fp8 and integers; "
                               << what << " #" << index << " has type " << type;
+    // Static sizes must fit in memory: computed with overflow checks.
+    constexpr uint64_t kMaxTensorBytes = uint64_t(64) << 30;
+    uint64_t bytes = storageSize(tensor.getElementType());
+    for (int64_t dim : tensor.getShape()) {
+      if (ShapedType::isDynamic(dim))
+        continue;
+      if (dim != 0 && bytes > kMaxTensorBytes / uint64_t(dim))
+        return func.emitError() << what << " #" << index << " (" << type
+                                << ") needs more than mp-run's limit of 64 GiB per tensor";
+      bytes *= uint64_t(dim);
+    }
     return success();
   };
   for (auto [i, t] : llvm::enumerate(func.getArgumentTypes()))
