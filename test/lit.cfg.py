@@ -45,7 +45,7 @@ if preload:
     config.environment["LSAN_OPTIONS"] = os.environ.get("LSAN_OPTIONS", "")
 config.substitutions.append(("%mlir_opt", mlir_opt))
 
-tools = ["mp-opt", "mp-run"]
+tools = ["mp-opt", "mp-run", "mp-device-info"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if os.path.exists(os.path.join(bin_dir, t))], [bin_dir])
 llvm_config.with_environment("PATH", bin_dir, append_path=False)
