@@ -74,8 +74,9 @@ FloatType widestArrivedType(Operation *op) {
   return widest;
 }
 
-/// Float constants the op reads: constant tensor inputs and scalar constants
-/// of its payload (defined in the body or captured from above).
+/// Float constants the op reads: constant tensor inputs, scalar constants of
+/// its payload (defined in the body or captured from above), and constant
+/// tables its payload gathers from.
 struct ConstantUse {
   std::string what; ///< "operand #1", "payload constant"
   SmallVector<APFloat> values;
@@ -109,6 +110,9 @@ SmallVector<ConstantUse> constantsReadBy(Operation *op) {
       for (Value operand : payload->getOperands())
         if (isa<FloatType>(operand.getType()))
           addConstant(operand, "payload constant");
+      // Tables gathered from (embeddings) are read by the op too.
+      if (auto extract = dyn_cast<tensor::ExtractOp>(payload))
+        addConstant(extract.getTensor(), "gathered table");
     });
   }
   return uses;

@@ -313,6 +313,21 @@ private:
     if (!element || element == tableType.getElementType() ||
         isExactlyRepresentable(tableType.getElementType(), element))
       return {};
+    // A table with values the storage cannot hold stays as it is (each
+    // gathered value is then rounded at the yield, as the decision says).
+    auto constant = table.getDefiningOp<arith::ConstantOp>();
+    auto elements = dyn_cast<ElementsAttr>(constant.getValue());
+    std::optional<SmallVector<APFloat>> values =
+        elements ? readFloatConstant(elements) : std::nullopt;
+    if (!values)
+      return {};
+    auto dst = cast<FloatType>(element);
+    for (const APFloat &v : *values) {
+      bool overflowed = false, clamped = false;
+      convertConstant(v, dst, /*clampSentinels=*/true, overflowed, clamped);
+      if (overflowed)
+        return {};
+    }
     FailureOr<Value> narrowed = tensors.convert(rewriter, op, table, element);
     if (failed(narrowed))
       return {};

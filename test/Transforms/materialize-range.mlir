@@ -161,3 +161,29 @@ func.func @embedding_lookup(%ids: tensor<4xi64>, %pos: tensor<4x2xf32>) -> tenso
   } -> tensor<4x2xf32>
   return %sum : tensor<4x2xf32>
 }
+
+// -----
+
+// A gathered table with values beyond f16 keeps its op (and the table) in f32,
+// with a remark, like any other constant the op reads.
+#ids2 = affine_map<(d0, d1) -> (d0)>
+#out2 = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func @embedding_too_wide
+// CHECK: linalg.generic
+// CHECK-SAME: format = <f32>, compute = f32, rule = "follows-producers,range-check:gathered table(max=1.000e+05)"
+// CHECK: tensor.extract %{{.*}} : tensor<2x2xf32>
+func.func @embedding_too_wide(%ids: tensor<4xi64>, %s: tensor<4x2xf32>, %w: tensor<2x2xf32>) -> tensor<4x2xf32> {
+  %table = arith.constant dense<[[1.0e5, 0.2], [0.3, 0.4]]> : tensor<2x2xf32>
+  %e = tensor.empty() : tensor<4x2xf32>
+  %lin = linalg.matmul ins(%s, %w : tensor<4x2xf32>, tensor<2x2xf32>) outs(%s : tensor<4x2xf32>) -> tensor<4x2xf32>
+  // expected-remark @+1 {{kept in f32: gathered table holds |x| = 1.000000e+05, beyond the largest finite 'f16' value 6.550400e+04 (range check)}}
+  %0 = linalg.generic {indexing_maps = [#ids2, #out2, #out2], iterator_types = ["parallel", "parallel"]}
+      ins(%ids, %lin : tensor<4xi64>, tensor<4x2xf32>) outs(%e : tensor<4x2xf32>) {
+  ^bb0(%id: i64, %unused: f32, %out: f32):
+    %row = arith.index_cast %id : i64 to index
+    %col = linalg.index 1 : index
+    %v = tensor.extract %table[%row, %col] : tensor<2x2xf32>
+    linalg.yield %v : f32
+  } -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
