@@ -30,6 +30,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -372,7 +373,13 @@ int main(int argc, char **argv) {
       times.pipeline = secondsSince(start);
     }
     if (instrument) {
+      // Only the entry runs: other functions (drivers that call it) go first,
+      // so that changing its results breaks no caller.
+      for (auto func : module->getOps<func::FuncOp>())
+        if (func.getSymName() != entryName && !func.isExternal())
+          func.setPrivate();
       PassManager pm(&context, ModuleOp::getOperationName());
+      pm.addPass(createSymbolDCEPass());
       MPExposeValuesOptions expose;
       expose.entry = entryName;
       pm.addPass(createMPExposeValues(expose));
