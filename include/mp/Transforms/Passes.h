@@ -8,12 +8,9 @@
 
 namespace mlir {
 namespace linalg { class LinalgDialect; }
-namespace scf { class SCFDialect; }
 namespace math { class MathDialect; }
 namespace memref { class MemRefDialect; }
 namespace arith { class ArithDialect; }
-namespace vector { class VectorDialect; }
-namespace func { class FuncOp; }
 namespace tensor { class TensorDialect; }
 } // namespace mlir
 
