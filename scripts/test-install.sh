@@ -14,8 +14,10 @@ cmake --build "$build/consumer" >/dev/null
 out=$("$build/consumer/mp-consumer")
 echo "$out" | grep -q "linalg.generic" || { echo "install test: lowering missing"; exit 1; }
 echo "$out" | grep -q "mp.cast" && { echo "install test: mp.cast not lowered"; exit 1; }
+echo "$out" | grep -q "runtime: MPCU_NO_DRIVER" || { echo "install test: runtime libraries missing"; exit 1; }
 echo "$out" | tail -n 1
-for f in bin/mp-opt lib/MPDialectPlugin.so lib/MPPassPlugin.so lib/cmake/mp/MPConfig.cmake \
+for f in bin/mp-opt bin/mp-run bin/mp-device-info lib/libmpRuntimeHost.so lib/libmpRuntimeCuda.so \
+         include/mp/Runtime/Npy.h include/mp/Runtime/Cuda.h lib/MPDialectPlugin.so lib/MPPassPlugin.so lib/cmake/mp/MPConfig.cmake \
          include/mp/Dialect/MP/IR/MPDialect.h include/mp/Dialect/MP/IR/MPOps.h.inc; do
   [ -e "$prefix/$f" ] || { echo "install test: missing $f"; exit 1; }
 done

@@ -2,12 +2,15 @@
 //
 // Parses IR with an mp.cast, runs mp-lower-to-arith through a PassManager and
 // prints the result: a program outside the mp tree linking MP::Dialect and
-// MP::Conversion.
+// MP::Conversion; and uses the runtime libraries (MP::RuntimeHost metrics,
+// MP::RuntimeCuda status names).
 //
 //===----------------------------------------------------------------------===//
 
 #include "mp/Conversion/Passes.h"
 #include "mp/Dialect/MP/IR/MPDialect.h"
+#include "mp/Runtime/Cuda.h"
+#include "mp/Runtime/Metrics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -38,6 +41,11 @@ int main() {
   if (mlir::failed(pm.run(*module)))
     return 2;
   module->print(llvm::outs());
-  llvm::outs() << "\nconsumer: ok\n";
+  mp::runtime::ErrorMetrics metrics =
+      mp::runtime::compareOutputs({1.0, 2.0}, {1.0, 2.5}, mp::runtime::UlpFormat());
+  if (metrics.maxAbsError != 0.5)
+    return 3;
+  llvm::outs() << "\nruntime: " << mpcuStatusName(MPCU_NO_DRIVER) << "\n";
+  llvm::outs() << "consumer: ok\n";
   return 0;
 }

@@ -81,7 +81,7 @@ static cl::opt<unsigned> repeat("repeat", cl::desc("Run this many times; report 
                                 cl::init(1), cl::cat(category));
 static cl::opt<bool> failOnNonFinite("fail-on-nonfinite",
     cl::desc("Exit with status 4 when an output has inf or NaN values the reference "
-             "does not have"),
+             "does not have (any inf or NaN when there is no reference run)"),
     cl::cat(category));
 
 namespace {
@@ -494,6 +494,20 @@ int main(int argc, char **argv) {
             m.finiteCosineSimilarity);
       }
       out["error"] = metricsToJSON(m);
+    } else {
+      // No reference to compare with: every inf or NaN is reported.
+      int64_t infs = 0, nans = 0;
+      for (double v : candidate[i].toDoubles()) {
+        infs += std::isinf(v);
+        nans += std::isnan(v);
+      }
+      if (infs || nans) {
+        ++nonFiniteOutputs;
+        llvm::outs() << llvm::formatv("\n  NONFINITE: {0} inf, {1} nan in output #{2} "
+                                      "(no reference run to compare with)",
+                                      infs, nans, i);
+        out["nonfinite"] = llvm::json::Object{{"inf", infs}, {"nan", nans}};
+      }
     }
     llvm::outs() << "\n";
     outputsJson.push_back(std::move(out));
