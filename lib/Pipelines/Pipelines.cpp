@@ -10,6 +10,9 @@
 #include "mp/Transforms/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
@@ -106,7 +109,87 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
   pm.addPass(createMPPrecisionReport(report));
 }
 
+/// Tensors to buffers, each structured op a kernel; shared by mp-lower-to-ptx
+/// and mp-gpu-emulate.
+static void buildGPUMapping(OpPassManager &pm, const mp::LowerToPTXOptions &options) {
+  using namespace mp;
+  pm.addPass(createSymbolDCEPass());
+  pm.addPass(createMPDecomposeAggregates());
+  pm.addPass(createMPLowerToArith());
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  // Casts and elementwise chains fuse into one generic each: a precision
+  // change costs no pass over memory of its own.
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createMPCanonicalizeGlobals());
+  pm.addPass(createCanonicalizerPass());
+  MPGPUMapKernelsOptions map;
+  map.blockSize = options.blockSize;
+  map.tensorCores = options.tensorCores;
+  pm.addNestedPass<func::FuncOp>(createMPGPUMapKernels(map));
+  pm.addPass(createMPGPUVerifyHost());
+}
+
+void mp::buildLowerToPTXPipeline(OpPassManager &pm, const LowerToPTXOptions &options) {
+  MPGPUCheckTargetOptions check;
+  check.chip = options.chip;
+  check.ptxVersion = options.ptxVersion;
+  check.format = options.format;
+  pm.addPass(createMPGPUCheckTarget(check));
+  buildGPUMapping(pm, options);
+  pm.addPass(createMPGPULowerWarpMma());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createMPGPUDedupKernels());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = "+ptx" + std::to_string(options.ptxVersion);
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format == "cubin" ? "bin" : "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  MPGPUDumpKernelsOptions dump;
+  dump.dir = options.dumpDir;
+  pm.addPass(createMPGPUDumpKernels(dump));
+}
+
+void mp::buildGPUEmulationPipeline(OpPassManager &pm,
+                                   const LowerToPTXOptions &options) {
+  buildGPUMapping(pm, options);
+  pm.addPass(createMPGPULaunchToLoops());
+  // The warp-level tiles (vector.contract, 2-D transfers on buffers) become
+  // outer products and 1-D transfers, as on the CPU's own contraction path
+  // (mp-vectorize-contractions applies these lowerings to what it finds).
+  pm.addNestedPass<func::FuncOp>(createMPVectorizeContractions());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createCanonicalizerPass());
+}
+
 void mp::registerPipelines() {
+  PassPipelineRegistration<LowerToPTXOptions>(
+      "mp-lower-to-ptx",
+      "Lower mixed-precision IR to PTX kernels (tensor cores for f16/bf16 "
+      "contractions) and host launches",
+      buildLowerToPTXPipeline);
+  PassPipelineRegistration<LowerToPTXOptions>(
+      "mp-gpu-emulate",
+      "Map to GPU kernels as mp-lower-to-ptx does, then run the launches as "
+      "loops on the CPU (for mp-run)",
+      buildGPUEmulationPipeline);
   PassPipelineRegistration<MixedPrecisionOptions>(
       "mp-mixed-precision",
       "Assign, materialize and verify mixed precision (policy, overrides, report)",

@@ -120,13 +120,22 @@ std::vector<double> HostTensor::toDoubles() const {
   return values;
 }
 
+RankedTensorType mp::asBoundaryTensorType(Type type) {
+  if (auto tensor = dyn_cast<RankedTensorType>(type))
+    return tensor;
+  if (auto memref = dyn_cast<MemRefType>(type);
+      memref && memref.getLayout().isIdentity() && !memref.getMemorySpace())
+    return RankedTensorType::get(memref.getShape(), memref.getElementType());
+  return {};
+}
+
 LogicalResult mp::checkSignature(Operation *op) {
   auto func = cast<func::FuncOp>(op);
   auto check = [&](Type type, StringRef what, unsigned index) -> LogicalResult {
-    auto tensor = dyn_cast<RankedTensorType>(type);
+    RankedTensorType tensor = asBoundaryTensorType(type);
     if (!tensor || storageSize(tensor.getElementType()) == 0)
-      return func.emitError() << "mp-run supports ranked tensors of f64, f32, "
-                                 "f16, bf16, fp8 and integers; "
+      return func.emitError() << "mp-run supports ranked tensors (or identity-layout "
+                                 "memrefs) of f64, f32, f16, bf16, fp8 and integers; "
                               << what << " #" << index << " has type " << type;
     // Static sizes must fit in memory: computed with overflow checks.
     constexpr uint64_t kMaxTensorBytes = uint64_t(64) << 30;
@@ -162,9 +171,9 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
   if (failed(checkSignature(func)))
     return failure();
   for (Type t : func.getArgumentTypes())
-    compiled->argTypes.push_back(cast<RankedTensorType>(t));
+    compiled->argTypes.push_back(asBoundaryTensorType(t));
   for (Type t : func.getResultTypes())
-    compiled->resultTypes.push_back(cast<RankedTensorType>(t));
+    compiled->resultTypes.push_back(asBoundaryTensorType(t));
 
   // Only the entry (and what it calls) is compiled: other public functions,
   // drivers that print say, become private and symbol-dce drops them.

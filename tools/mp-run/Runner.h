@@ -34,6 +34,12 @@ struct HostTensor {
 /// Storage size in bytes of one element of `type`, or 0 if unsupported.
 size_t storageSize(mlir::Type type);
 
+/// The tensor type a function boundary value stands for: ranked tensors as
+/// they are, and memrefs with the identity layout (IR that is already
+/// bufferized, such as mp-gpu-emulate's output, has the same calling
+/// convention) as the tensor of the same shape; null otherwise.
+mlir::RankedTensorType asBoundaryTensorType(mlir::Type type);
+
 /// A function compiled for the CPU with mp-cpu-lowering and the MLIR
 /// ExecutionEngine.
 class CompiledFunction {

@@ -345,7 +345,7 @@ int main(int argc, char **argv) {
   std::mt19937_64 rng(seed);
   std::vector<SourceTensor> sources;
   for (auto [index, type] : llvm::enumerate(entry.getArgumentTypes())) {
-    auto source = makeInput(cast<RankedTensorType>(type), index, rng);
+    auto source = makeInput(asBoundaryTensorType(type), index, rng);
     if (!source)
       return fail(llvm::toString(source.takeError()));
     sources.push_back(std::move(*source));

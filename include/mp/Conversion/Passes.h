@@ -14,6 +14,12 @@ namespace tensor { class TensorDialect; }
 namespace scf { class SCFDialect; }
 namespace vector { class VectorDialect; }
 namespace func { class FuncOp; }
+namespace gpu { class GPUDialect; }
+namespace memref { class MemRefDialect; }
+namespace affine { class AffineDialect; }
+namespace ub { class UBDialect; }
+namespace LLVM { class LLVMDialect; }
+namespace NVVM { class NVVMDialect; }
 } // namespace mlir
 
 namespace mp {

@@ -55,4 +55,110 @@ def MPVectorizeContractions : Pass<"mp-vectorize-contractions", "::mlir::func::F
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// GPU code generation
+//===----------------------------------------------------------------------===//
+
+def MPGPUMapKernels : Pass<"mp-gpu-map-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Turn every structured op on buffers into a GPU kernel (gpu.launch)";
+  let description = [{
+    Runs after bufferization. Each `linalg` op and `memref.copy` of the
+    function becomes one `gpu.launch`, in place:
+
+    * f16/bf16 `linalg.matmul` and `linalg.batch_matmul` with an f32
+      accumulator, sizes multiples of 16 (M, K) and 8 (N): a tensor-core
+      kernel written at warp level (`vector.transfer_read` of 16x16 and 16x8
+      operand tiles, `vector.contract` into 16x8 f32 accumulators, four warps
+      per block), marked `mp.warp_synchronous`; mp-gpu-lower-warp-mma
+      distributes it over lanes as `nvvm.mma.sync` m16n8k16.
+    * every other op (fused elementwise chains with their casts, reductions,
+      other contractions): one thread per point of the parallel iteration
+      space, `block-size` threads per block, reduction loops inside the
+      thread in the op's order with the accumulator in a register.
+
+    Ops with dynamic shapes, and outputs written by several threads, get a
+    diagnostic.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of the one-thread-per-point kernels">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "Map eligible f16/bf16 contractions to tensor-core (mma.sync) kernels">
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect", "::mlir::ub::UBDialect"
+  ];
+}
+
+def MPGPULowerWarpMma : Pass<"mp-gpu-lower-warp-mma"> {
+  let summary = "Distribute warp-level tensor-core tiles over lanes (nvvm.mma.sync)";
+  let description = [{
+    In every `gpu.launch` marked `mp.warp_synchronous`, rewrites
+    `vector.contract` of a 16x16 by 16x8 f16/bf16 tile into a 16x8 f32
+    accumulator as `nvvm.mma.sync` (m16n8k16, row x col), the operand tiles
+    as the per-lane loads of the PTX fragment layout, and accumulator
+    reads, writes and loop-carried values as four f32 per lane.
+  }];
+  let dependentDialects = [
+    "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect"
+  ];
+}
+
+def MPGPULaunchToLoops : Pass<"mp-gpu-launch-to-loops"> {
+  let summary = "Run gpu.launch bodies as loops over blocks and threads (CPU emulation)";
+  let description = [{
+    Replaces each `gpu.launch` by `scf.for` loops over its grid and block
+    with the body inside, so the thread-mapped IR runs on the CPU (mp-run)
+    and can be compared with the IR before mapping. Launches marked
+    `mp.warp_synchronous` run one lane per warp. Bodies with barriers,
+    shuffles, lane ids or workgroup memory get a diagnostic.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+}
+
+def MPGPUDedupKernels : Pass<"mp-gpu-dedup-kernels", "::mlir::ModuleOp"> {
+  let summary = "Keep one copy of identical outlined kernels";
+  let description = [{
+    After `gpu-kernel-outlining`, finds gpu.modules that are identical up to
+    their names (every layer of an encoder repeats its kernels), keeps the
+    first and redirects every `gpu.launch_func` to it.
+  }];
+}
+
+def MPGPUVerifyHost : Pass<"mp-gpu-verify-host", "::mlir::ModuleOp"> {
+  let summary = "Check that no op computing on model data is left on the host";
+  let description = [{
+    Outside `gpu.launch` bodies, host functions may only hold buffer
+    allocation and views, constants, index arithmetic, launches, calls and
+    returns. Anything else is an error at its location.
+  }];
+}
+
+def MPGPUCheckTarget : Pass<"mp-gpu-check-target", "::mlir::ModuleOp"> {
+  let summary = "Validate the chip, PTX version and output format of mp-lower-to-ptx";
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"", "Target chip">,
+    Option<"ptxVersion", "ptx-version", "int", /*default=*/"80",
+           "PTX ISA version times ten (80: PTX 8.0)">,
+    Option<"format", "format", "std::string", /*default=*/"\"ptx\"", "ptx or cubin">
+  ];
+}
+
+def MPGPUDumpKernels : Pass<"mp-gpu-dump-kernels", "::mlir::ModuleOp"> {
+  let summary = "Write serialized kernels and a kernels.json manifest to a directory";
+  let description = [{
+    For every `gpu.binary`, writes each object to `dir` as
+    `<binary>.<chip>.ptx` (assembly) or `.cubin`, and a `kernels.json` with
+    the binaries and every `gpu.launch_func` (kernel, grid, block, dynamic
+    shared memory, location) in program order.
+  }];
+  let options = [
+    Option<"dir", "dir", "std::string", /*default=*/"", "Output directory">
+  ];
+}
+
 #endif // MP_CONVERSION_PASSES_TD

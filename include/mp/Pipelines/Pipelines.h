@@ -45,6 +45,40 @@ struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> 
                        llvm::cl::init(false)};
 };
 
+/// Options of `mp-lower-to-ptx` (and `mp-gpu-emulate`, which uses the
+/// mapping options only).
+struct LowerToPTXOptions : mlir::PassPipelineOptions<LowerToPTXOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("Target: sm_80, sm_86, sm_89, sm_90 or sm_90a"),
+                           llvm::cl::init("sm_90a")};
+  Option<int> ptxVersion{*this, "ptx-version",
+                         llvm::cl::desc("PTX ISA version times ten (80: PTX 8.0)"),
+                         llvm::cl::init(80)};
+  Option<std::string> format{*this, "format",
+                             llvm::cl::desc("ptx (assembly in the IR) or cubin (ptxas)"),
+                             llvm::cl::init("ptx")};
+  Option<std::string> dumpDir{*this, "dump-dir",
+                              llvm::cl::desc("Write kernels and kernels.json here"),
+                              llvm::cl::init("")};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("Threads per block of one-thread-per-point kernels"),
+                            llvm::cl::init(256)};
+  Option<bool> tensorCores{*this, "tensor-cores",
+                           llvm::cl::desc("Use mma.sync for f16/bf16 contractions"),
+                           llvm::cl::init(true)};
+};
+
+/// Mixed-precision IR on tensors to PTX kernels and host launches:
+/// mp-lower-to-arith, elementwise fusion, bufferization, mp-gpu-map-kernels,
+/// mp-gpu-verify-host, mp-gpu-lower-warp-mma, outlining, deduplication, NVVM,
+/// gpu-module-to-binary, mp-gpu-dump-kernels.
+void buildLowerToPTXPipeline(mlir::OpPassManager &pm, const LowerToPTXOptions &options);
+
+/// The same mapping as mp-lower-to-ptx, then mp-gpu-launch-to-loops: the
+/// thread-mapped IR as loops that mp-run executes on the CPU.
+void buildGPUEmulationPipeline(mlir::OpPassManager &pm,
+                               const LowerToPTXOptions &options);
+
 /// Model IR to mixed precision: elementwise arith/math on tensors to linalg,
 /// mp-assign-precision, mp-materialize, mp-fold-casts, canonicalize, CSE,
 /// mp-verify-decisions, mp-precision-report.

@@ -270,6 +270,11 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' must be an array of strings, got " << value;
     return success();
   }
+  if (name == getWarpSynchronousAttrName()) {
+    if (!isa<UnitAttr>(value) || op->getName().getStringRef() != "gpu.launch")
+      return op->emitError() << "'" << name << "' is a unit attribute of gpu.launch";
+    return success();
+  }
   InFlightDiagnostic diag = op->emitError() << "unknown attribute '" << name
                                             << "' in the mp namespace";
   if (name == "mp.class" || name == "mp.rule")
@@ -278,6 +283,7 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
   else
     diag.attachNote() << "known: " << getDecisionAttrName() << ", "
                       << getFormatAttrName() << ", " << getPolicyAttrName() << ", "
-                      << getNameAttrName() << ", " << getExposedValuesAttrName();
+                      << getNameAttrName() << ", " << getExposedValuesAttrName()
+                      << ", " << getWarpSynchronousAttrName();
   return diag;
 }

@@ -48,6 +48,14 @@ def MP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getExposedValuesAttrName() {
       return "mp.exposed_values";
     }
+    /// Name of the unit attribute on a `gpu.launch` whose body is written at
+    /// warp level: every lane of a warp executes the same code on the same
+    /// data (vector.contract on whole warp tiles), so one lane per warp is
+    /// enough to emulate it (mp-gpu-launch-to-loops) and
+    /// mp-gpu-lower-warp-mma distributes it over the lanes.
+    static constexpr ::llvm::StringLiteral getWarpSynchronousAttrName() {
+      return "mp.warp_synchronous";
+    }
   }];
 }
 

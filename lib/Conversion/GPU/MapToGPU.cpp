@@ -1,0 +1,440 @@
+//===- MapToGPU.cpp - every linalg op on buffers becomes a GPU kernel -----===//
+//
+// mp-gpu-map-kernels turns each structured op of a bufferized function into
+// one `gpu.launch`:
+//
+//  * f16/bf16 matmuls and batch matmuls with f32 accumulators whose sizes are
+//    multiples of the mma.sync tile (m16n8k16) become tensor-core kernels,
+//    written at warp level: each warp reads whole 16x16 / 16x8 operand tiles
+//    with `vector.transfer_read` and accumulates with `vector.contract` in
+//    f32; mp-gpu-lower-warp-mma distributes that over the 32 lanes
+//    (nvvm.mma.sync). Four warps per block, each owning a (16*wm) x (8*wn)
+//    tile of the output.
+//  * every other structured op (elementwise chains with their fused casts,
+//    reductions, contractions that do not fit the tensor-core rule) becomes a
+//    kernel with one thread per point of its parallel iteration space; the
+//    reduction dimensions run as loops inside the thread, in the op's order,
+//    with the accumulator in a register.
+//  * memref.copy becomes a copy kernel.
+//
+// Ops are mapped in place and in order, so the host function is left with
+// allocations, constants and launches only (mp-gpu-verify-host checks it).
+//
+//===----------------------------------------------------------------------===//
+
+#include "mp/Conversion/Passes.h"
+#include "mp/Dialect/MP/IR/MPDialect.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mp {
+#define GEN_PASS_DEF_MPGPUMAPKERNELS
+#include "mp/Conversion/Passes.h.inc"
+} // namespace mp
+
+using namespace mlir;
+using namespace mp;
+
+namespace {
+
+Value index(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+/// Creates `gpu.launch` with a 1-D block of `threads` and a grid of
+/// (gx, gy, gz); returns it with the builder inside its body.
+gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t gx, int64_t gy,
+                           int64_t gz, int64_t threads) {
+  Value one = index(b, loc, 1);
+  auto launch = gpu::LaunchOp::create(b, loc, index(b, loc, gx), index(b, loc, gy),
+                                      index(b, loc, gz), index(b, loc, threads), one,
+                                      one);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  return launch;
+}
+
+/// Applies `map` to `dims`, one affine.apply per result.
+SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
+                            ArrayRef<Value> dims) {
+  SmallVector<Value> results;
+  for (AffineExpr expr : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+      results.push_back(dims[dim.getPosition()]);
+      continue;
+    }
+    results.push_back(affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(map.getNumDims(), 0, expr), dims));
+  }
+  return results;
+}
+
+//===----------------------------------------------------------------------===//
+// One thread per parallel point
+//===----------------------------------------------------------------------===//
+
+LogicalResult mapPerPoint(RewriterBase &rewriter, linalg::LinalgOp op,
+                          int64_t blockSize) {
+  Location loc = op.getLoc();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return op.emitOpError("has dynamic sizes; the GPU lowering handles static "
+                          "shapes only");
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<unsigned> parallel, reduction;
+  for (auto [d, kind] : llvm::enumerate(iterators))
+    (kind == utils::IteratorType::parallel ? parallel : reduction).push_back(d);
+  // Each thread owns the output elements of its point: every parallel
+  // dimension must index every output, or two threads would write one element.
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    for (unsigned d : parallel)
+      if (!map.isFunctionOfDim(d))
+        return op.emitOpError("writes an output that does not depend on "
+                              "parallel dimension ")
+               << d << "; it cannot be mapped to one thread per point";
+  }
+  int64_t total = 1;
+  for (unsigned d : parallel)
+    total *= ranges[d];
+  if (total == 0) { // nothing to compute
+    rewriter.eraseOp(op);
+    return success();
+  }
+  int64_t threads = std::min<int64_t>(blockSize, llvm::alignTo(total, 32));
+  int64_t blocks = llvm::divideCeil(total, threads);
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  gpu::LaunchOp launch = createLaunch(rewriter, loc, blocks, 1, 1, threads);
+  Value linear = arith::AddIOp::create(
+      rewriter, loc,
+      arith::MulIOp::create(rewriter, loc, launch.getBlockIds().x,
+                            index(rewriter, loc, threads)),
+      launch.getThreadIds().x);
+  Value inRange = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                        linear, index(rewriter, loc, total));
+  auto ifOp = scf::IfOp::create(rewriter, loc, inRange, /*withElse=*/false);
+  rewriter.setInsertionPointToStart(&ifOp.getThenRegion().front());
+
+  // Delinearize, the last parallel dimension fastest (coalesced accesses for
+  // row-major outputs).
+  SmallVector<Value> ivs(iterators.size());
+  Value rest = linear;
+  for (unsigned d : llvm::reverse(parallel)) {
+    Value size = index(rewriter, loc, ranges[d]);
+    ivs[d] = arith::RemUIOp::create(rewriter, loc, rest, size);
+    rest = arith::DivUIOp::create(rewriter, loc, rest, size);
+  }
+
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  unsigned numInputs = op.getNumDpsInputs();
+
+  // Initial accumulators: the outputs' current values where the payload reads
+  // them, otherwise a placeholder the payload never uses.
+  SmallVector<Value> accs;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    Type elementType = getElementTypeOrSelf(init.get().getType());
+    if (op.payloadUsesValueFromOperand(&init) || !reduction.empty()) {
+      accs.push_back(memref::LoadOp::create(
+          rewriter, loc, init.get(),
+          applyMap(rewriter, loc, op.getMatchingIndexingMap(&init), ivs)));
+    } else {
+      accs.push_back(ub::PoisonOp::create(rewriter, loc, elementType));
+    }
+  }
+
+  // The payload at the innermost point, given the accumulators.
+  auto emitPayload = [&](OpBuilder &b, ValueRange current) -> SmallVector<Value> {
+    IRMapping mapping;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value arg = body->getArgument(input->getOperandNumber());
+      if (arg.use_empty())
+        continue;
+      if (!isa<MemRefType>(input->get().getType())) {
+        mapping.map(arg, input->get()); // a scalar operand
+        continue;
+      }
+      mapping.map(arg, memref::LoadOp::create(
+                           b, loc, input->get(),
+                           applyMap(b, loc, op.getMatchingIndexingMap(input), ivs)));
+    }
+    for (auto [i, value] : llvm::enumerate(current))
+      mapping.map(body->getArgument(numInputs + i), value);
+    for (Operation &inner : body->without_terminator()) {
+      if (auto indexOp = dyn_cast<linalg::IndexOp>(inner)) {
+        mapping.map(indexOp.getResult(), ivs[indexOp.getDim()]);
+        continue;
+      }
+      b.clone(inner, mapping);
+    }
+    SmallVector<Value> results;
+    for (Value v : yield.getValues())
+      results.push_back(mapping.lookupOrDefault(v));
+    return results;
+  };
+
+  // Reduction loops, outermost first, in the op's dimension order.
+  std::function<SmallVector<Value>(OpBuilder &, unsigned, ValueRange)> build =
+      [&](OpBuilder &b, unsigned level, ValueRange current) -> SmallVector<Value> {
+    if (level == reduction.size())
+      return emitPayload(b, current);
+    unsigned d = reduction[level];
+    auto loop = scf::ForOp::create(
+        b, loc, index(b, loc, 0), index(b, loc, ranges[d]), index(b, loc, 1), current,
+        [&](OpBuilder &nested, Location, Value iv, ValueRange iterArgs) {
+          ivs[d] = iv;
+          SmallVector<Value> next = build(nested, level + 1, iterArgs);
+          scf::YieldOp::create(nested, loc, next);
+        });
+    return SmallVector<Value>(loop.getResults());
+  };
+  SmallVector<Value> results = build(rewriter, 0, accs);
+  for (auto [init, value] : llvm::zip(op.getDpsInitsMutable(), results))
+    memref::StoreOp::create(
+        rewriter, loc, value, init.get(),
+        applyMap(rewriter, loc, op.getMatchingIndexingMap(&init), ivs));
+  rewriter.eraseOp(op);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor cores: warp-level mma tiles
+//===----------------------------------------------------------------------===//
+
+/// The largest of `choices` that divides `n`.
+int64_t largestDividing(int64_t n, ArrayRef<int64_t> choices) {
+  for (int64_t c : choices)
+    if (n % c == 0)
+      return c;
+  return 1;
+}
+
+/// Sizes of a matmul or batch matmul that tensor cores take as is, or
+/// failure (the op then runs one thread per output element).
+struct MmaShape {
+  int64_t batch = 0; // 0: no batch dimension
+  int64_t m, n, k;
+};
+
+FailureOr<MmaShape> matchTensorCoreContraction(linalg::LinalgOp op) {
+  bool isBatch = isa<linalg::BatchMatmulOp>(op);
+  if (!isa<linalg::MatmulOp>(op) && !isBatch)
+    return failure();
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation());
+      matmul && matmul.hasUserDefinedMaps())
+    return failure();
+  if (auto batch = dyn_cast<linalg::BatchMatmulOp>(op.getOperation());
+      batch && batch.hasUserDefinedMaps())
+    return failure();
+  auto a = dyn_cast<MemRefType>(op.getDpsInputOperand(0)->get().getType());
+  auto b = dyn_cast<MemRefType>(op.getDpsInputOperand(1)->get().getType());
+  auto c = dyn_cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
+  if (!a || !b || !c || !a.hasStaticShape() || !b.hasStaticShape() ||
+      !c.hasStaticShape())
+    return failure();
+  Type elementType = a.getElementType();
+  if (!(elementType.isF16() || elementType.isBF16()) ||
+      b.getElementType() != elementType || !c.getElementType().isF32())
+    return failure();
+  MmaShape shape;
+  unsigned base = isBatch ? 1 : 0;
+  if (isBatch)
+    shape.batch = c.getDimSize(0);
+  shape.m = c.getDimSize(base);
+  shape.n = c.getDimSize(base + 1);
+  shape.k = a.getDimSize(base + 1);
+  if (shape.m % 16 || shape.n % 8 || shape.k % 16)
+    return failure();
+  return shape;
+}
+
+void mapTensorCore(RewriterBase &rewriter, linalg::LinalgOp op, MmaShape shape) {
+  Location loc = op.getLoc();
+  Value a = op.getDpsInputOperand(0)->get();
+  Value b = op.getDpsInputOperand(1)->get();
+  Value c = op.getDpsInitOperand(0)->get();
+  Type elementType = getElementTypeOrSelf(a.getType());
+
+  // Warp tile (16*wm) x (8*wn); 2 x 2 warps per block.
+  int64_t wm = largestDividing(shape.m / 16, {2, 1});
+  int64_t wn = largestDividing(shape.n / 8, {4, 2, 1});
+  int64_t warpM = 16 * wm, warpN = 8 * wn;
+  int64_t blockM = 2 * warpM, blockN = 2 * warpN;
+  int64_t gridX = llvm::divideCeil(shape.n, blockN);
+  int64_t gridY = llvm::divideCeil(shape.m, blockM);
+  int64_t gridZ = std::max<int64_t>(shape.batch, 1);
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  gpu::LaunchOp launch = createLaunch(rewriter, loc, gridX, gridY, gridZ, 128);
+  launch->setAttr(MPDialect::getWarpSynchronousAttrName(), rewriter.getUnitAttr());
+  Value tx = launch.getThreadIds().x;
+  Value warp = arith::DivUIOp::create(rewriter, loc, tx, index(rewriter, loc, 32));
+  Value warpRow = arith::DivUIOp::create(rewriter, loc, warp, index(rewriter, loc, 2));
+  Value warpCol = arith::RemUIOp::create(rewriter, loc, warp, index(rewriter, loc, 2));
+  auto origin = [&](Value blockId, int64_t blockSize, Value warpId, int64_t warpSize) {
+    return arith::AddIOp::create(
+        rewriter, loc,
+        arith::MulIOp::create(rewriter, loc, blockId, index(rewriter, loc, blockSize)),
+        arith::MulIOp::create(rewriter, loc, warpId, index(rewriter, loc, warpSize)));
+  };
+  Value m0 = origin(launch.getBlockIds().y, blockM, warpRow, warpM);
+  Value n0 = origin(launch.getBlockIds().x, blockN, warpCol, warpN);
+  // Warps past the edge skip their tile (uniform within a warp).
+  Value inRange = arith::AndIOp::create(
+      rewriter, loc,
+      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, m0,
+                            index(rewriter, loc, shape.m)),
+      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, n0,
+                            index(rewriter, loc, shape.n)));
+  auto ifOp = scf::IfOp::create(rewriter, loc, inRange, /*withElse=*/false);
+  rewriter.setInsertionPointToStart(&ifOp.getThenRegion().front());
+
+  SmallVector<Value> batchIndex;
+  if (shape.batch)
+    batchIndex.push_back(launch.getBlockIds().z);
+  auto at = [&](Value row, Value col) {
+    SmallVector<Value> indices(batchIndex);
+    indices.push_back(row);
+    indices.push_back(col);
+    return indices;
+  };
+  auto offset = [&](Value base, int64_t by) -> Value {
+    if (by == 0)
+      return base;
+    return arith::AddIOp::create(rewriter, loc, base, index(rewriter, loc, by));
+  };
+  SmallVector<bool> inBounds = {true, true};
+  auto accType = VectorType::get({16, 8}, rewriter.getF32Type());
+  auto aType = VectorType::get({16, 16}, elementType);
+  auto bType = VectorType::get({16, 8}, elementType);
+  Value zeroF32 = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
+  Value zeroIn = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elementType, 0));
+
+  // Accumulators start from C (the op accumulates into its output).
+  SmallVector<Value> accs;
+  for (int64_t i = 0; i < wm; ++i)
+    for (int64_t j = 0; j < wn; ++j)
+      accs.push_back(vector::TransferReadOp::create(
+          rewriter, loc, accType, c, at(offset(m0, 16 * i), offset(n0, 8 * j)), zeroF32,
+          inBounds));
+
+  MLIRContext *ctx = rewriter.getContext();
+  AffineExpr dm, dn, dk;
+  bindDims(ctx, dm, dn, dk);
+  auto maps = rewriter.getAffineMapArrayAttr(
+      {AffineMap::get(3, 0, {dm, dk}, ctx), AffineMap::get(3, 0, {dk, dn}, ctx),
+       AffineMap::get(3, 0, {dm, dn}, ctx)});
+  auto kinds = rewriter.getArrayAttr(
+      {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+       vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+       vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
+
+  auto loop = scf::ForOp::create(
+      rewriter, loc, index(rewriter, loc, 0), index(rewriter, loc, shape.k),
+      index(rewriter, loc, 16), accs,
+      [&](OpBuilder &nb, Location, Value k, ValueRange iterArgs) {
+        SmallVector<Value> aTiles, bTiles;
+        for (int64_t i = 0; i < wm; ++i) {
+          Value row = m0;
+          if (i)
+            row = arith::AddIOp::create(nb, loc, m0, index(nb, loc, 16 * i));
+          aTiles.push_back(vector::TransferReadOp::create(nb, loc, aType, a, at(row, k),
+                                                          zeroIn, inBounds));
+        }
+        for (int64_t j = 0; j < wn; ++j) {
+          Value col = n0;
+          if (j)
+            col = arith::AddIOp::create(nb, loc, n0, index(nb, loc, 8 * j));
+          bTiles.push_back(vector::TransferReadOp::create(nb, loc, bType, b, at(k, col),
+                                                          zeroIn, inBounds));
+        }
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < wm; ++i)
+          for (int64_t j = 0; j < wn; ++j)
+            next.push_back(vector::ContractionOp::create(
+                nb, loc, aTiles[i], bTiles[j], iterArgs[i * wn + j], maps, kinds,
+                vector::CombiningKind::ADD));
+        scf::YieldOp::create(nb, loc, next);
+      });
+  for (int64_t i = 0; i < wm; ++i)
+    for (int64_t j = 0; j < wn; ++j)
+      vector::TransferWriteOp::create(rewriter, loc, loop.getResult(i * wn + j), c,
+                                      at(offset(m0, 16 * i), offset(n0, 8 * j)),
+                                      inBounds);
+  rewriter.eraseOp(op);
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct MPGPUMapKernelsPass
+    : mp::impl::MPGPUMapKernelsBase<MPGPUMapKernelsPass> {
+  using MPGPUMapKernelsBase::MPGPUMapKernelsBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    IRRewriter rewriter(&getContext());
+    // Top-level ops only: kernels are not nested in host control flow.
+    SmallVector<Operation *> work;
+    for (Block &block : func.getBody())
+      for (Operation &op : block)
+        if (isa<linalg::LinalgOp, memref::CopyOp>(op))
+          work.push_back(&op);
+    bool failed = false;
+    for (Operation *op : work) {
+      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+        if (mlir::failed(mapCopy(rewriter, copy)))
+          failed = true;
+        continue;
+      }
+      auto linalgOp = cast<linalg::LinalgOp>(op);
+      if (!linalgOp.hasPureBufferSemantics()) {
+        op->emitOpError("is on tensors; mp-gpu-map-kernels runs after bufferization");
+        failed = true;
+        continue;
+      }
+      if (tensorCores) {
+        FailureOr<MmaShape> shape = matchTensorCoreContraction(linalgOp);
+        if (mlir::succeeded(shape)) {
+          mapTensorCore(rewriter, linalgOp, *shape);
+          continue;
+        }
+      }
+      if (mlir::failed(mapPerPoint(rewriter, linalgOp, blockSize)))
+        failed = true;
+    }
+    if (failed)
+      signalPassFailure();
+  }
+
+  LogicalResult mapCopy(RewriterBase &rewriter, memref::CopyOp copy) {
+    auto source = cast<MemRefType>(copy.getSource().getType());
+    if (!source.hasStaticShape())
+      return copy.emitOpError("has dynamic sizes; the GPU lowering handles static "
+                              "shapes only");
+    // A copy is the identity generic; reuse the per-point mapping.
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(copy);
+    auto generic = linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
+                                          copy.getTarget());
+    rewriter.eraseOp(copy);
+    return mapPerPoint(rewriter, cast<linalg::LinalgOp>(generic.getOperation()),
+                       blockSize);
+  }
+};
+
+} // namespace
