@@ -52,3 +52,14 @@ llvm_config.with_environment("PATH", bin_dir, append_path=False)
 
 if os.path.isdir(config.mp_corpus_dir):
     config.available_features.add("corpus")
+
+# The CUDA toolkit's ptxas (offline PTX checks) and the PyPI wheel's cuobjdump
+# (SASS inspection); tests that need them are UNSUPPORTED, visibly, without.
+ptxas = os.environ.get("MP_PTXAS", "/usr/local/cuda/bin/ptxas")
+if os.path.exists(ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+cuobjdump = os.path.join(os.path.dirname(config.python_executable), "cuobjdump")
+if os.path.exists(cuobjdump):
+    config.available_features.add("cuobjdump")
+    config.substitutions.append(("%cuobjdump", cuobjdump))

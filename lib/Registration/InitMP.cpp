@@ -23,6 +23,7 @@
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
@@ -124,4 +125,8 @@ void mp::registerPasses() {
   registerInlinerPass();
   registerConvertElementwiseToLinalgPass();
   registerLinalgGeneralizeNamedOpsPass();
+  registerLinalgElementwiseOpFusionPass();
+  registerGpuKernelOutliningPass();
+  registerGpuNVVMAttachTarget();
+  registerGpuModuleToBinaryPass();
 }

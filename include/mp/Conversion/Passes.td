@@ -88,7 +88,7 @@ def MPGPUMapKernels : Pass<"mp-gpu-map-kernels", "::mlir::func::FuncOp"> {
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
     "::mlir::memref::MemRefDialect", "::mlir::affine::AffineDialect",
-    "::mlir::arith::ArithDialect", "::mlir::ub::UBDialect"
+    "::mlir::arith::ArithDialect", "::mlir::ub::UBDialect", "::mlir::linalg::LinalgDialect"
   ];
 }
 

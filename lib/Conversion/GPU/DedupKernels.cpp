@@ -25,28 +25,38 @@ using namespace mp;
 
 namespace {
 
-/// The module's text with its own name (and its functions' names, which
-/// outlining derives from it) replaced by a placeholder.
+/// The module's text with its name and its functions' names replaced by
+/// placeholders (outlining names them after the launching function).
 std::string fingerprint(gpu::GPUModuleOp module) {
+  // Renamed in place and restored: a detached clone cannot be printed (its
+  // data layout is looked up through its parents).
+  MLIRContext *ctx = module.getContext();
+  StringAttr moduleName = module.getNameAttr();
+  SmallVector<std::pair<gpu::GPUFuncOp, StringAttr>> names;
+  module.setName("kernel_module");
+  unsigned index = 0;
+  for (auto func : module.getOps<gpu::GPUFuncOp>()) {
+    names.push_back({func, func.getNameAttr()});
+    func.setName(StringAttr::get(ctx, "kernel_" + std::to_string(index++)));
+  }
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os, OpPrintingFlags().useLocalScope());
-  std::string name = "@" + module.getName().str();
-  std::string result;
-  size_t pos = 0;
-  while (true) {
-    size_t hit = text.find(name, pos);
-    if (hit == std::string::npos)
-      break;
-    // Whole symbol only: the next character must not continue the name.
-    size_t end = hit + name.size();
-    bool whole = end >= text.size() || !(isalnum(text[end]) || text[end] == '_');
-    result.append(text, pos, hit - pos);
-    result += whole ? "@KERNEL" : name;
-    pos = end;
+  module.setName(moduleName);
+  for (auto [func, name] : names)
+    func.setName(name);
+  return text;
+}
+
+/// Position of `name` among the module's functions.
+std::optional<unsigned> functionIndex(gpu::GPUModuleOp module, StringAttr name) {
+  unsigned index = 0;
+  for (auto func : module.getOps<gpu::GPUFuncOp>()) {
+    if (func.getNameAttr() == name)
+      return index;
+    ++index;
   }
-  result.append(text, pos, std::string::npos);
-  return result;
+  return std::nullopt;
 }
 
 struct MPGPUDedupKernelsPass
@@ -71,12 +81,15 @@ struct MPGPUDedupKernelsPass
       if (it == replacement.end())
         return;
       gpu::GPUModuleOp target = it->second;
-      // Outlining names the function after its module.
-      StringAttr function = kernel.getLeafReference();
-      if (function == kernel.getRootReference())
-        function = target.getNameAttr();
+      auto source = module.lookupSymbol<gpu::GPUModuleOp>(kernel.getRootReference());
+      std::optional<unsigned> position =
+          functionIndex(source, kernel.getLeafReference());
+      if (!position)
+        return;
+      auto functions = target.getOps<gpu::GPUFuncOp>();
+      auto function = std::next(functions.begin(), *position);
       launch.setKernelAttr(SymbolRefAttr::get(
-          target.getNameAttr(), {FlatSymbolRefAttr::get(function)}));
+          target.getNameAttr(), {FlatSymbolRefAttr::get((*function).getNameAttr())}));
     });
     for (gpu::GPUModuleOp duplicate : duplicates)
       duplicate.erase();

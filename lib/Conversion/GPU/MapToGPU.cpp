@@ -429,8 +429,14 @@ struct MPGPUMapKernelsPass
     // A copy is the identity generic; reuse the per-point mapping.
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(copy);
-    auto generic = linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
-                                          copy.getTarget());
+    AffineMap identity = rewriter.getMultiDimIdentityMap(source.getRank());
+    auto generic = linalg::GenericOp::create(
+        rewriter, copy.getLoc(), ValueRange{copy.getSource()}, ValueRange{copy.getTarget()},
+        ArrayRef<AffineMap>{identity, identity},
+        SmallVector<utils::IteratorType>(source.getRank(), utils::IteratorType::parallel),
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          linalg::YieldOp::create(b, loc, args[0]);
+        });
     rewriter.eraseOp(copy);
     return mapPerPoint(rewriter, cast<linalg::LinalgOp>(generic.getOperation()),
                        blockSize);
