@@ -28,4 +28,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -c 'import numpy, ml_dtypes, lit' 2>/dev/null || \
   "$venv/bin/pip" install -q --disable-pip-version-check numpy ml_dtypes lit
+# SASS inspection of the generated kernels (cuobjdump runs nvdisasm): the
+# CUDA toolkit on this machine kind has ptxas but neither of them.
+ls "$venv"/lib/python3*/site-packages/nvidia/cu*/bin/nvdisasm >/dev/null 2>&1 || \
+  "$venv/bin/pip" install -q --disable-pip-version-check nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm
 echo "setup: ok"

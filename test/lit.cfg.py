@@ -59,7 +59,10 @@ ptxas = os.environ.get("MP_PTXAS", "/usr/local/cuda/bin/ptxas")
 if os.path.exists(ptxas):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
-cuobjdump = os.path.join(os.path.dirname(config.python_executable), "cuobjdump")
-if os.path.exists(cuobjdump):
+import glob
+cuobjdump = (glob.glob(os.path.join(config.mp_src_root, ".venv", "lib", "python3*",
+                                    "site-packages", "nvidia", "cu*", "bin", "cuobjdump"))
+             + [""])[0]
+if cuobjdump:
     config.available_features.add("cuobjdump")
     config.substitutions.append(("%cuobjdump", cuobjdump))

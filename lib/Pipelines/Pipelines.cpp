@@ -36,6 +36,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <cstdlib>
+
 using namespace mlir;
 
 void mp::buildCPULoweringPipeline(OpPassManager &pm,
@@ -136,6 +138,17 @@ static void buildGPUMapping(OpPassManager &pm, const mp::LowerToPTXOptions &opti
   pm.addPass(createMPGPUVerifyHost());
 }
 
+/// The CUDA toolkit: the option, else the usual environment variables, else
+/// NVIDIA's default install location.
+static std::string cudaToolkit(const mp::LowerToPTXOptions &options) {
+  if (!options.cudaPath.empty())
+    return options.cudaPath;
+  for (const char *name : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"})
+    if (const char *value = std::getenv(name); value && *value)
+      return value;
+  return "/usr/local/cuda";
+}
+
 void mp::buildLowerToPTXPipeline(OpPassManager &pm, const LowerToPTXOptions &options) {
   MPGPUCheckTargetOptions check;
   check.chip = options.chip;
@@ -158,7 +171,12 @@ void mp::buildLowerToPTXPipeline(OpPassManager &pm, const LowerToPTXOptions &opt
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
+  std::string toolkit = cudaToolkit(options);
+  MPGPUCheckLibdeviceOptions libdevice;
+  libdevice.cudaPath = toolkit;
+  pm.addPass(createMPGPUCheckLibdevice(libdevice));
   GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = toolkit;
   binary.compilationTarget = options.format == "cubin" ? "bin" : "isa";
   pm.addPass(createGpuModuleToBinaryPass(binary));
   MPGPUDumpKernelsOptions dump;

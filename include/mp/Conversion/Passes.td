@@ -148,6 +148,19 @@ def MPGPUCheckTarget : Pass<"mp-gpu-check-target", "::mlir::ModuleOp"> {
   ];
 }
 
+def MPGPUCheckLibdevice : Pass<"mp-gpu-check-libdevice", "::mlir::ModuleOp"> {
+  let summary = "Fail clearly when kernels call libdevice and the toolkit has none";
+  let description = [{
+    Kernels whose math ops became libdevice calls (`__nv_expf`, ...) need
+    `<cuda-path>/nvvm/libdevice/libdevice.10.bc` at serialization; when it is
+    missing, each such function is an error naming the path, instead of PTX
+    with unresolved calls.
+  }];
+  let options = [
+    Option<"cudaPath", "cuda-path", "std::string", /*default=*/"", "CUDA toolkit root">
+  ];
+}
+
 def MPGPUDumpKernels : Pass<"mp-gpu-dump-kernels", "::mlir::ModuleOp"> {
   let summary = "Write serialized kernels and a kernels.json manifest to a directory";
   let description = [{

@@ -57,6 +57,12 @@ struct LowerToPTXOptions : mlir::PassPipelineOptions<LowerToPTXOptions> {
   Option<std::string> format{*this, "format",
                              llvm::cl::desc("ptx (assembly in the IR) or cubin (ptxas)"),
                              llvm::cl::init("ptx")};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit root: libdevice for math functions, ptxas for "
+                     "format=cubin (default: $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT, "
+                     "else /usr/local/cuda)"),
+      llvm::cl::init("")};
   Option<std::string> dumpDir{*this, "dump-dir",
                               llvm::cl::desc("Write kernels and kernels.json here"),
                               llvm::cl::init("")};

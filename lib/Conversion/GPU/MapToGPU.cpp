@@ -73,8 +73,14 @@ SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
       results.push_back(dims[dim.getPosition()]);
       continue;
     }
+    // Dimensions not bound yet (reduction indices, before their loops) are
+    // not used by `expr`: output maps read the parallel dimensions only.
+    SmallVector<Value> operands(dims);
+    for (Value &operand : operands)
+      if (!operand)
+        operand = index(b, loc, 0);
     results.push_back(affine::AffineApplyOp::create(
-        b, loc, AffineMap::get(map.getNumDims(), 0, expr), dims));
+        b, loc, AffineMap::get(map.getNumDims(), 0, expr), operands));
   }
   return results;
 }
@@ -143,13 +149,16 @@ LogicalResult mapPerPoint(RewriterBase &rewriter, linalg::LinalgOp op,
 
   // Initial accumulators: the outputs' current values where the payload reads
   // them, otherwise a placeholder the payload never uses.
+  // Output indices depend on the parallel dimensions only: computed once,
+  // before the reduction loops, for the load and the store.
+  SmallVector<SmallVector<Value>> outIndices;
+  for (OpOperand &init : op.getDpsInitsMutable())
+    outIndices.push_back(applyMap(rewriter, loc, op.getMatchingIndexingMap(&init), ivs));
   SmallVector<Value> accs;
-  for (OpOperand &init : op.getDpsInitsMutable()) {
+  for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
     Type elementType = getElementTypeOrSelf(init.get().getType());
     if (op.payloadUsesValueFromOperand(&init) || !reduction.empty()) {
-      accs.push_back(memref::LoadOp::create(
-          rewriter, loc, init.get(),
-          applyMap(rewriter, loc, op.getMatchingIndexingMap(&init), ivs)));
+      accs.push_back(memref::LoadOp::create(rewriter, loc, init.get(), outIndices[i]));
     } else {
       accs.push_back(ub::PoisonOp::create(rewriter, loc, elementType));
     }
@@ -201,10 +210,8 @@ LogicalResult mapPerPoint(RewriterBase &rewriter, linalg::LinalgOp op,
     return SmallVector<Value>(loop.getResults());
   };
   SmallVector<Value> results = build(rewriter, 0, accs);
-  for (auto [init, value] : llvm::zip(op.getDpsInitsMutable(), results))
-    memref::StoreOp::create(
-        rewriter, loc, value, init.get(),
-        applyMap(rewriter, loc, op.getMatchingIndexingMap(&init), ivs));
+  for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
+    memref::StoreOp::create(rewriter, loc, results[i], init.get(), outIndices[i]);
   rewriter.eraseOp(op);
   return success();
 }
