@@ -5,15 +5,19 @@
 // `mp.warp_synchronous`) into per-lane code around `nvvm.mma.sync`
 // (m16n8k16, row x col, f16 or bf16 in, f32 accumulate):
 //
-//   vector<16x8xf32> accumulator       -> vector<4xf32> per lane
-//   transfer_read  of an accumulator   -> 4 loads of the lane's elements
-//   vector.contract(A 16x16, B 16x8)   -> 12 loads, packed in pairs, mma.sync
-//   transfer_write of an accumulator   -> 4 stores
+//   any 16x8 tile (accumulators, epilogue values) -> vector<4xT> per lane
+//   transfer_read / transfer_write of a 16x8 tile -> 4 loads / 4 stores
+//   elementwise ops, splats and broadcasts on tiles -> the same on vector<4xT>
+//   vector.contract(A 16x16 (m,k), B 8x16 (n,k))  -> the lane's operand
+//       elements (loads, then the casts applied to the tile), packed in
+//       pairs, nvvm.mma.sync
 //
 // Lane l holds, with g = l / 4 and t = l % 4 (the PTX ISA's fragment layout
 // for mma.m16n8k16): A[g][2t..2t+1], A[g+8][2t..], A[g][2t+8..], A[g+8][2t+8..];
-// B[2t..2t+1][g], B[2t+8..2t+9][g]; C[g][2t..2t+1], C[g+8][2t..2t+1].
-// Loop-carried accumulators are retyped by the SCF structural conversion.
+// B(n, k) at n = g, k = 2t..2t+1 and 2t+8..2t+9; C[g][2t..2t+1], C[g+8][2t..2t+1].
+// Tile reads and writes may be transposed or broadcast (their permutation
+// maps place the tile's rows and columns in the buffer). Loop-carried
+// accumulators are retyped by the SCF structural conversion.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +33,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mp {
@@ -41,49 +46,79 @@ using namespace mp;
 
 namespace {
 
-bool isAccumulatorTile(Type type) {
+bool isTile(Type type) {
   auto vector = dyn_cast<VectorType>(type);
-  return vector && vector.getShape() == ArrayRef<int64_t>{16, 8} &&
-         vector.getElementType().isF32();
+  return vector && vector.getShape() == ArrayRef<int64_t>{16, 8};
 }
 
-/// The lane's coordinates in the fragment layout: g = lane / 4, 2t.
+/// (row, col) positions within a tile.
+using Positions = SmallVector<std::pair<Value, Value>>;
+
 struct Lane {
-  Value group, twiceQuad;
+  Value g, g8, t2, t2p1, t2p8, t2p9;
 };
+
+Value plus(OpBuilder &b, Location loc, Value v, int64_t c) {
+  return arith::AddIOp::create(b, loc, v, arith::ConstantIndexOp::create(b, loc, c));
+}
 
 Lane laneCoordinates(OpBuilder &b, Location loc) {
   Value lane = gpu::LaneIdOp::create(b, loc, /*upper_bound=*/nullptr);
   Value four = arith::ConstantIndexOp::create(b, loc, 4);
-  Value group = arith::DivUIOp::create(b, loc, lane, four);
+  Value g = arith::DivUIOp::create(b, loc, lane, four);
   Value quad = arith::RemUIOp::create(b, loc, lane, four);
-  Value twiceQuad = arith::ShLIOp::create(b, loc, quad, arith::ConstantIndexOp::create(b, loc, 1));
-  return {group, twiceQuad};
+  Value t2 = arith::ShLIOp::create(b, loc, quad, arith::ConstantIndexOp::create(b, loc, 1));
+  return {g, plus(b, loc, g, 8), t2, plus(b, loc, t2, 1), plus(b, loc, t2, 8),
+          plus(b, loc, t2, 9)};
 }
 
-Value plus(OpBuilder &b, Location loc, Value v, int64_t c) {
-  if (c == 0)
-    return v;
-  return arith::AddIOp::create(b, loc, v, arith::ConstantIndexOp::create(b, loc, c));
+Positions accumulatorPositions(const Lane &l) {
+  return {{l.g, l.t2}, {l.g, l.t2p1}, {l.g8, l.t2}, {l.g8, l.t2p1}};
 }
 
-/// Loads element (row0 + row, col0 + col) of the 2-D tile that `read` reads.
-Value loadAt(OpBuilder &b, Location loc, Value base, ValueRange tileIndices, Value row,
-             Value col) {
+/// Buffer indices of element (row, col) of the tile that `read`/`write`
+/// (a transfer op) covers: the permutation map places rows and columns;
+/// constant results are broadcast dimensions.
+SmallVector<Value> elementIndices(OpBuilder &b, Location loc, ValueRange tileIndices,
+                                  AffineMap perm, Value row, Value col) {
   SmallVector<Value> indices(tileIndices);
-  unsigned n = indices.size();
-  indices[n - 2] = arith::AddIOp::create(b, loc, indices[n - 2], row);
-  indices[n - 1] = arith::AddIOp::create(b, loc, indices[n - 1], col);
-  return memref::LoadOp::create(b, loc, base, indices);
+  Value offsets[2] = {row, col};
+  for (unsigned i = 0; i < 2; ++i)
+    if (auto dim = dyn_cast<AffineDimExpr>(perm.getResult(i)))
+      indices[dim.getPosition()] =
+          arith::AddIOp::create(b, loc, indices[dim.getPosition()], offsets[i]);
+  return indices;
 }
 
-void storeAt(OpBuilder &b, Location loc, Value value, Value base, ValueRange tileIndices,
-             Value row, Value col) {
-  SmallVector<Value> indices(tileIndices);
-  unsigned n = indices.size();
-  indices[n - 2] = arith::AddIOp::create(b, loc, indices[n - 2], row);
-  indices[n - 1] = arith::AddIOp::create(b, loc, indices[n - 1], col);
-  memref::StoreOp::create(b, loc, value, base, indices);
+/// The scalars of `tile` at `positions`: loads for a transfer_read, then the
+/// single-operand elementwise ops (casts) applied to them.
+FailureOr<SmallVector<Value>> lanesOf(OpBuilder &b, Location loc, Value tile,
+                                      const Positions &positions) {
+  if (auto read = tile.getDefiningOp<vector::TransferReadOp>()) {
+    if (read.getMask() || !isa<MemRefType>(read.getBase().getType()))
+      return failure();
+    SmallVector<Value> values;
+    for (auto [row, col] : positions)
+      values.push_back(memref::LoadOp::create(
+          b, loc, read.getBase(),
+          elementIndices(b, loc, read.getIndices(), read.getPermutationMap(), row, col)));
+    return values;
+  }
+  Operation *def = tile.getDefiningOp();
+  if (!def || def->getNumOperands() != 1 || def->getNumResults() != 1 ||
+      !OpTrait::hasElementwiseMappableTraits(def))
+    return failure();
+  FailureOr<SmallVector<Value>> inner = lanesOf(b, loc, def->getOperand(0), positions);
+  if (failed(inner))
+    return failure();
+  Type scalar = getElementTypeOrSelf(def->getResult(0).getType());
+  SmallVector<Value> values;
+  for (Value v : *inner) {
+    OperationState state(loc, def->getName(), ValueRange{v}, TypeRange{scalar},
+                         def->getAttrs());
+    values.push_back(b.create(state)->getResult(0));
+  }
+  return values;
 }
 
 /// Two 16-bit values as one mma register: vector<2xf16>, or i32 for bf16.
@@ -97,55 +132,74 @@ Value pack(OpBuilder &b, Location loc, Value lo, Value hi) {
   return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
 }
 
-bool isMinorIdentityTile(vector::TransferReadOp read) {
-  return read.getPermutationMap().isMinorIdentity() && !read.getMask() &&
-         isa<MemRefType>(read.getBase().getType());
-}
-
-struct ReadAccumulator : OpConversionPattern<vector::TransferReadOp> {
+struct ReadTile : OpConversionPattern<vector::TransferReadOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(vector::TransferReadOp read, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    if (!isAccumulatorTile(read.getVectorType()) || !isMinorIdentityTile(read))
+    if (!isTile(read.getVectorType()) || read.getMask() ||
+        !isa<MemRefType>(read.getBase().getType()))
       return failure();
     Location loc = read.getLoc();
-    Lane lane = laneCoordinates(rewriter, loc);
-    Value row8 = plus(rewriter, loc, lane.group, 8);
-    Value col1 = plus(rewriter, loc, lane.twiceQuad, 1);
-    SmallVector<Value> elements = {
-        loadAt(rewriter, loc, read.getBase(), read.getIndices(), lane.group, lane.twiceQuad),
-        loadAt(rewriter, loc, read.getBase(), read.getIndices(), lane.group, col1),
-        loadAt(rewriter, loc, read.getBase(), read.getIndices(), row8, lane.twiceQuad),
-        loadAt(rewriter, loc, read.getBase(), read.getIndices(), row8, col1)};
+    FailureOr<SmallVector<Value>> values =
+        lanesOf(rewriter, loc, read, accumulatorPositions(laneCoordinates(rewriter, loc)));
+    if (failed(values))
+      return failure();
     rewriter.replaceOpWithNewOp<vector::FromElementsOp>(
-        read, VectorType::get({4}, rewriter.getF32Type()), elements);
+        read, VectorType::get({4}, read.getVectorType().getElementType()), *values);
     return success();
   }
 };
 
-struct WriteAccumulator : OpConversionPattern<vector::TransferWriteOp> {
+struct WriteTile : OpConversionPattern<vector::TransferWriteOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(vector::TransferWriteOp write, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    if (!isAccumulatorTile(write.getVectorType()) ||
-        !write.getPermutationMap().isMinorIdentity() || write.getMask() ||
+    if (!isTile(write.getVectorType()) || write.getMask() ||
         !isa<MemRefType>(write.getBase().getType()))
       return failure();
     Location loc = write.getLoc();
-    Lane lane = laneCoordinates(rewriter, loc);
-    Value row8 = plus(rewriter, loc, lane.group, 8);
-    Value col1 = plus(rewriter, loc, lane.twiceQuad, 1);
-    Value fragment = adaptor.getValueToStore();
-    auto element = [&](int64_t i) {
-      return vector::ExtractOp::create(rewriter, loc, fragment, ArrayRef<int64_t>{i});
-    };
-    storeAt(rewriter, loc, element(0), write.getBase(), write.getIndices(), lane.group,
-            lane.twiceQuad);
-    storeAt(rewriter, loc, element(1), write.getBase(), write.getIndices(), lane.group, col1);
-    storeAt(rewriter, loc, element(2), write.getBase(), write.getIndices(), row8,
-            lane.twiceQuad);
-    storeAt(rewriter, loc, element(3), write.getBase(), write.getIndices(), row8, col1);
+    Positions positions = accumulatorPositions(laneCoordinates(rewriter, loc));
+    for (auto [i, position] : llvm::enumerate(positions)) {
+      Value element = vector::ExtractOp::create(rewriter, loc, adaptor.getValueToStore(),
+                                                ArrayRef<int64_t>{int64_t(i)});
+      memref::StoreOp::create(rewriter, loc, element, write.getBase(),
+                              elementIndices(rewriter, loc, write.getIndices(),
+                                             write.getPermutationMap(), position.first,
+                                             position.second));
+    }
     rewriter.eraseOp(write);
+    return success();
+  }
+};
+
+/// Splat constants and elementwise ops on tiles: the same op on the lane's
+/// four elements (elementwise ops do not care about the layout).
+struct RetypeTileOp : ConversionPattern {
+  RetypeTileOp(const TypeConverter &converter, MLIRContext *ctx)
+      : ConversionPattern(converter, MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                                ConversionPatternRewriter &rewriter) const override {
+    if (!llvm::any_of(op->getResultTypes(), isTile) || op->getNumRegions() != 0)
+      return failure();
+    SmallVector<Type> types;
+    if (failed(getTypeConverter()->convertTypes(op->getResultTypes(), types)))
+      return failure();
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto splat = dyn_cast<SplatElementsAttr>(constant.getValue());
+      if (!splat)
+        return failure();
+      rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+          op, types[0], SplatElementsAttr::get(cast<ShapedType>(types[0]),
+                                               splat.getSplatValue<Attribute>()));
+      return success();
+    }
+    if (!OpTrait::hasElementwiseMappableTraits(op) && !isa<vector::BroadcastOp>(op))
+      return failure();
+    if (auto broadcast = dyn_cast<vector::BroadcastOp>(op);
+        broadcast && isa<VectorType>(broadcast.getSource().getType()))
+      return failure(); // only scalars are broadcast to tiles
+    OperationState state(op->getLoc(), op->getName(), operands, types, op->getAttrs());
+    rewriter.replaceOp(op, rewriter.create(state)->getResults());
     return success();
   }
 };
@@ -154,53 +208,45 @@ struct ContractToMma : OpConversionPattern<vector::ContractionOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(vector::ContractionOp contract, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    auto lhs = contract.getLhs().getDefiningOp<vector::TransferReadOp>();
-    auto rhs = contract.getRhs().getDefiningOp<vector::TransferReadOp>();
-    if (!lhs || !rhs || !isMinorIdentityTile(lhs) || !isMinorIdentityTile(rhs) ||
-        lhs.getVectorType().getShape() != ArrayRef<int64_t>{16, 16} ||
-        rhs.getVectorType().getShape() != ArrayRef<int64_t>{16, 8} ||
-        !isAccumulatorTile(contract.getAccType()))
+    auto lhsType = contract.getLhsType(), rhsType = contract.getRhsType();
+    if (lhsType.getShape() != ArrayRef<int64_t>{16, 16} ||
+        rhsType.getShape() != ArrayRef<int64_t>{8, 16} || !isTile(contract.getAccType()))
       return rewriter.notifyMatchFailure(contract, "not a warp-level m16n8k16 tile");
-    Type elementType = lhs.getVectorType().getElementType();
+    Type elementType = lhsType.getElementType();
     if (!(elementType.isF16() || elementType.isBF16()) ||
-        rhs.getVectorType().getElementType() != elementType)
+        rhsType.getElementType() != elementType)
       return rewriter.notifyMatchFailure(contract, "operands are not f16 or bf16");
     Location loc = contract.getLoc();
-    Lane lane = laneCoordinates(rewriter, loc);
-    Value g = lane.group, t2 = lane.twiceQuad;
-    Value g8 = plus(rewriter, loc, g, 8);
-    Value t2p1 = plus(rewriter, loc, t2, 1), t2p8 = plus(rewriter, loc, t2, 8),
-          t2p9 = plus(rewriter, loc, t2, 9);
-    auto a = [&](Value row, Value col) {
-      return loadAt(rewriter, loc, lhs.getBase(), lhs.getIndices(), row, col);
-    };
-    auto b = [&](Value row, Value col) {
-      return loadAt(rewriter, loc, rhs.getBase(), rhs.getIndices(), row, col);
-    };
-    SmallVector<Value> aRegs = {pack(rewriter, loc, a(g, t2), a(g, t2p1)),
-                                pack(rewriter, loc, a(g8, t2), a(g8, t2p1)),
-                                pack(rewriter, loc, a(g, t2p8), a(g, t2p9)),
-                                pack(rewriter, loc, a(g8, t2p8), a(g8, t2p9))};
-    SmallVector<Value> bRegs = {pack(rewriter, loc, b(t2, g), b(t2p1, g)),
-                                pack(rewriter, loc, b(t2p8, g), b(t2p9, g))};
-    Value acc = adaptor.getAcc();
-    SmallVector<Value> cRegs;
+    Lane l = laneCoordinates(rewriter, loc);
+    Positions aPositions = {{l.g, l.t2},    {l.g, l.t2p1},  {l.g8, l.t2},
+                            {l.g8, l.t2p1}, {l.g, l.t2p8},  {l.g, l.t2p9},
+                            {l.g8, l.t2p8}, {l.g8, l.t2p9}};
+    Positions bPositions = {{l.g, l.t2}, {l.g, l.t2p1}, {l.g, l.t2p8}, {l.g, l.t2p9}};
+    FailureOr<SmallVector<Value>> a = lanesOf(rewriter, loc, contract.getLhs(), aPositions);
+    FailureOr<SmallVector<Value>> b = lanesOf(rewriter, loc, contract.getRhs(), bPositions);
+    if (failed(a) || failed(b))
+      return rewriter.notifyMatchFailure(contract, "operand tiles are not loads and casts");
+    SmallVector<Value> aRegs, bRegs, cRegs;
+    for (unsigned i = 0; i < 8; i += 2)
+      aRegs.push_back(pack(rewriter, loc, (*a)[i], (*a)[i + 1]));
+    for (unsigned i = 0; i < 4; i += 2)
+      bRegs.push_back(pack(rewriter, loc, (*b)[i], (*b)[i + 1]));
     for (int64_t i = 0; i < 4; ++i)
-      cRegs.push_back(vector::ExtractOp::create(rewriter, loc, acc, ArrayRef<int64_t>{i}));
+      cRegs.push_back(
+          vector::ExtractOp::create(rewriter, loc, adaptor.getAcc(), ArrayRef<int64_t>{i}));
     Type f32 = rewriter.getF32Type();
     auto structType =
         LLVM::LLVMStructType::getLiteral(rewriter.getContext(), {f32, f32, f32, f32});
     NVVM::MMATypes ptxType = elementType.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
     auto mma = NVVM::MmaOp::create(
         rewriter, loc, structType, aRegs, bRegs, cRegs, ArrayRef<int64_t>{16, 8, 16},
-        std::nullopt, std::nullopt,
-        std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+        std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
         std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
     SmallVector<Value> dRegs;
     for (int64_t i = 0; i < 4; ++i)
       dRegs.push_back(LLVM::ExtractValueOp::create(rewriter, loc, mma, i));
-    rewriter.replaceOpWithNewOp<vector::FromElementsOp>(
-        contract, VectorType::get({4}, f32), dRegs);
+    rewriter.replaceOpWithNewOp<vector::FromElementsOp>(contract, VectorType::get({4}, f32),
+                                                        dRegs);
     return success();
   }
 };
@@ -212,21 +258,18 @@ struct MPGPULowerWarpMmaPass
     TypeConverter converter;
     converter.addConversion([](Type type) { return type; });
     converter.addConversion([](VectorType type) -> Type {
-      if (isAccumulatorTile(type))
+      if (isTile(type))
         return VectorType::get({4}, type.getElementType());
       return type;
     });
     ConversionTarget target(*ctx);
-    target.addLegalDialect<arith::ArithDialect, memref::MemRefDialect,
-                           vector::VectorDialect, gpu::GPUDialect, LLVM::LLVMDialect,
-                           NVVM::NVVMDialect>();
+    target.markUnknownOpDynamicallyLegal([&](Operation *op) {
+      return converter.isLegal(op->getOperandTypes()) &&
+             converter.isLegal(op->getResultTypes());
+    });
     target.addIllegalOp<vector::ContractionOp>();
-    target.addDynamicallyLegalOp<vector::TransferReadOp>(
-        [](vector::TransferReadOp op) { return !isAccumulatorTile(op.getVectorType()); });
-    target.addDynamicallyLegalOp<vector::TransferWriteOp>(
-        [](vector::TransferWriteOp op) { return !isAccumulatorTile(op.getVectorType()); });
     RewritePatternSet patterns(ctx);
-    patterns.add<ReadAccumulator, WriteAccumulator, ContractToMma>(converter, ctx);
+    patterns.add<ReadTile, WriteTile, ContractToMma, RetypeTileOp>(converter, ctx);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns, target);
     FrozenRewritePatternSet frozen(std::move(patterns));
 
@@ -241,11 +284,18 @@ struct MPGPULowerWarpMmaPass
                          "without a per-lane form");
         return signalPassFailure();
       }
-      // The operand tiles were read for the contractions only.
-      launch.walk([](vector::TransferReadOp read) {
-        if (read->use_empty())
-          read->erase();
-      });
+      // The operand tiles and their casts were read for the contractions.
+      bool erased = true;
+      while (erased) {
+        erased = false;
+        launch.walk([&](Operation *op) {
+          if (op->getNumResults() && op->use_empty() && isa<VectorType>(op->getResultTypes()[0]) &&
+              (isMemoryEffectFree(op) || isa<vector::TransferReadOp>(op))) {
+            op->erase();
+            erased = true;
+          }
+        });
+      }
       launch->removeAttr(MPDialect::getWarpSynchronousAttrName());
     }
   }

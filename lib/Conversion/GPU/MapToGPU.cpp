@@ -22,6 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Kernels.h"
 #include "mp/Conversion/Passes.h"
 #include "mp/Dialect/MP/IR/MPDialect.h"
 
@@ -43,17 +44,14 @@ namespace mp {
 
 using namespace mlir;
 using namespace mp;
+using namespace mp::gpu_detail;
 
-namespace {
-
-Value index(OpBuilder &b, Location loc, int64_t value) {
+Value mp::gpu_detail::index(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-/// Creates `gpu.launch` with a 1-D block of `threads` and a grid of
-/// (gx, gy, gz); returns it with the builder inside its body.
-gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t gx, int64_t gy,
-                           int64_t gz, int64_t threads) {
+gpu::LaunchOp mp::gpu_detail::createLaunch(OpBuilder &b, Location loc, int64_t gx,
+                                           int64_t gy, int64_t gz, int64_t threads) {
   Value one = index(b, loc, 1);
   auto launch = gpu::LaunchOp::create(b, loc, index(b, loc, gx), index(b, loc, gy),
                                       index(b, loc, gz), index(b, loc, threads), one,
@@ -63,6 +61,8 @@ gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t gx, int64_t gy,
   b.setInsertionPointToStart(&launch.getBody().front());
   return launch;
 }
+
+namespace {
 
 /// Applies `map` to `dims`, one affine.apply per result.
 SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
@@ -217,174 +217,6 @@ LogicalResult mapPerPoint(RewriterBase &rewriter, linalg::LinalgOp op,
 }
 
 //===----------------------------------------------------------------------===//
-// Tensor cores: warp-level mma tiles
-//===----------------------------------------------------------------------===//
-
-/// The largest of `choices` that divides `n`.
-int64_t largestDividing(int64_t n, ArrayRef<int64_t> choices) {
-  for (int64_t c : choices)
-    if (n % c == 0)
-      return c;
-  return 1;
-}
-
-/// Sizes of a matmul or batch matmul that tensor cores take as is, or
-/// failure (the op then runs one thread per output element).
-struct MmaShape {
-  int64_t batch = 0; // 0: no batch dimension
-  int64_t m, n, k;
-};
-
-FailureOr<MmaShape> matchTensorCoreContraction(linalg::LinalgOp op) {
-  bool isBatch = isa<linalg::BatchMatmulOp>(op);
-  if (!isa<linalg::MatmulOp>(op) && !isBatch)
-    return failure();
-  if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation());
-      matmul && matmul.hasUserDefinedMaps())
-    return failure();
-  if (auto batch = dyn_cast<linalg::BatchMatmulOp>(op.getOperation());
-      batch && batch.hasUserDefinedMaps())
-    return failure();
-  auto a = dyn_cast<MemRefType>(op.getDpsInputOperand(0)->get().getType());
-  auto b = dyn_cast<MemRefType>(op.getDpsInputOperand(1)->get().getType());
-  auto c = dyn_cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
-  if (!a || !b || !c || !a.hasStaticShape() || !b.hasStaticShape() ||
-      !c.hasStaticShape())
-    return failure();
-  Type elementType = a.getElementType();
-  if (!(elementType.isF16() || elementType.isBF16()) ||
-      b.getElementType() != elementType || !c.getElementType().isF32())
-    return failure();
-  MmaShape shape;
-  unsigned base = isBatch ? 1 : 0;
-  if (isBatch)
-    shape.batch = c.getDimSize(0);
-  shape.m = c.getDimSize(base);
-  shape.n = c.getDimSize(base + 1);
-  shape.k = a.getDimSize(base + 1);
-  if (shape.m % 16 || shape.n % 8 || shape.k % 16)
-    return failure();
-  return shape;
-}
-
-void mapTensorCore(RewriterBase &rewriter, linalg::LinalgOp op, MmaShape shape) {
-  Location loc = op.getLoc();
-  Value a = op.getDpsInputOperand(0)->get();
-  Value b = op.getDpsInputOperand(1)->get();
-  Value c = op.getDpsInitOperand(0)->get();
-  Type elementType = getElementTypeOrSelf(a.getType());
-
-  // Warp tile (16*wm) x (8*wn); 2 x 2 warps per block.
-  int64_t wm = largestDividing(shape.m / 16, {2, 1});
-  int64_t wn = largestDividing(shape.n / 8, {4, 2, 1});
-  int64_t warpM = 16 * wm, warpN = 8 * wn;
-  int64_t blockM = 2 * warpM, blockN = 2 * warpN;
-  int64_t gridX = llvm::divideCeil(shape.n, blockN);
-  int64_t gridY = llvm::divideCeil(shape.m, blockM);
-  int64_t gridZ = std::max<int64_t>(shape.batch, 1);
-
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(op);
-  gpu::LaunchOp launch = createLaunch(rewriter, loc, gridX, gridY, gridZ, 128);
-  launch->setAttr(MPDialect::getWarpSynchronousAttrName(), rewriter.getUnitAttr());
-  Value tx = launch.getThreadIds().x;
-  Value warp = arith::DivUIOp::create(rewriter, loc, tx, index(rewriter, loc, 32));
-  Value warpRow = arith::DivUIOp::create(rewriter, loc, warp, index(rewriter, loc, 2));
-  Value warpCol = arith::RemUIOp::create(rewriter, loc, warp, index(rewriter, loc, 2));
-  auto origin = [&](Value blockId, int64_t blockSize, Value warpId, int64_t warpSize) {
-    return arith::AddIOp::create(
-        rewriter, loc,
-        arith::MulIOp::create(rewriter, loc, blockId, index(rewriter, loc, blockSize)),
-        arith::MulIOp::create(rewriter, loc, warpId, index(rewriter, loc, warpSize)));
-  };
-  Value m0 = origin(launch.getBlockIds().y, blockM, warpRow, warpM);
-  Value n0 = origin(launch.getBlockIds().x, blockN, warpCol, warpN);
-  // Warps past the edge skip their tile (uniform within a warp).
-  Value inRange = arith::AndIOp::create(
-      rewriter, loc,
-      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, m0,
-                            index(rewriter, loc, shape.m)),
-      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, n0,
-                            index(rewriter, loc, shape.n)));
-  auto ifOp = scf::IfOp::create(rewriter, loc, inRange, /*withElse=*/false);
-  rewriter.setInsertionPointToStart(&ifOp.getThenRegion().front());
-
-  SmallVector<Value> batchIndex;
-  if (shape.batch)
-    batchIndex.push_back(launch.getBlockIds().z);
-  auto at = [&](Value row, Value col) {
-    SmallVector<Value> indices(batchIndex);
-    indices.push_back(row);
-    indices.push_back(col);
-    return indices;
-  };
-  auto offset = [&](Value base, int64_t by) -> Value {
-    if (by == 0)
-      return base;
-    return arith::AddIOp::create(rewriter, loc, base, index(rewriter, loc, by));
-  };
-  SmallVector<bool> inBounds = {true, true};
-  auto accType = VectorType::get({16, 8}, rewriter.getF32Type());
-  auto aType = VectorType::get({16, 16}, elementType);
-  auto bType = VectorType::get({16, 8}, elementType);
-  Value zeroF32 = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
-  Value zeroIn = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elementType, 0));
-
-  // Accumulators start from C (the op accumulates into its output).
-  SmallVector<Value> accs;
-  for (int64_t i = 0; i < wm; ++i)
-    for (int64_t j = 0; j < wn; ++j)
-      accs.push_back(vector::TransferReadOp::create(
-          rewriter, loc, accType, c, at(offset(m0, 16 * i), offset(n0, 8 * j)), zeroF32,
-          inBounds));
-
-  MLIRContext *ctx = rewriter.getContext();
-  AffineExpr dm, dn, dk;
-  bindDims(ctx, dm, dn, dk);
-  auto maps = rewriter.getAffineMapArrayAttr(
-      {AffineMap::get(3, 0, {dm, dk}, ctx), AffineMap::get(3, 0, {dk, dn}, ctx),
-       AffineMap::get(3, 0, {dm, dn}, ctx)});
-  auto kinds = rewriter.getArrayAttr(
-      {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
-       vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
-       vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
-
-  auto loop = scf::ForOp::create(
-      rewriter, loc, index(rewriter, loc, 0), index(rewriter, loc, shape.k),
-      index(rewriter, loc, 16), accs,
-      [&](OpBuilder &nb, Location, Value k, ValueRange iterArgs) {
-        SmallVector<Value> aTiles, bTiles;
-        for (int64_t i = 0; i < wm; ++i) {
-          Value row = m0;
-          if (i)
-            row = arith::AddIOp::create(nb, loc, m0, index(nb, loc, 16 * i));
-          aTiles.push_back(vector::TransferReadOp::create(nb, loc, aType, a, at(row, k),
-                                                          zeroIn, inBounds));
-        }
-        for (int64_t j = 0; j < wn; ++j) {
-          Value col = n0;
-          if (j)
-            col = arith::AddIOp::create(nb, loc, n0, index(nb, loc, 8 * j));
-          bTiles.push_back(vector::TransferReadOp::create(nb, loc, bType, b, at(k, col),
-                                                          zeroIn, inBounds));
-        }
-        SmallVector<Value> next;
-        for (int64_t i = 0; i < wm; ++i)
-          for (int64_t j = 0; j < wn; ++j)
-            next.push_back(vector::ContractionOp::create(
-                nb, loc, aTiles[i], bTiles[j], iterArgs[i * wn + j], maps, kinds,
-                vector::CombiningKind::ADD));
-        scf::YieldOp::create(nb, loc, next);
-      });
-  for (int64_t i = 0; i < wm; ++i)
-    for (int64_t j = 0; j < wn; ++j)
-      vector::TransferWriteOp::create(rewriter, loc, loop.getResult(i * wn + j), c,
-                                      at(offset(m0, 16 * i), offset(n0, 8 * j)),
-                                      inBounds);
-  rewriter.eraseOp(op);
-}
-
-//===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
 
@@ -395,34 +227,49 @@ struct MPGPUMapKernelsPass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     IRRewriter rewriter(&getContext());
-    // Top-level ops only: kernels are not nested in host control flow.
-    SmallVector<Operation *> work;
-    for (Block &block : func.getBody())
-      for (Operation &op : block)
-        if (isa<linalg::LinalgOp, memref::CopyOp>(op))
-          work.push_back(&op);
     bool failed = false;
-    for (Operation *op : work) {
-      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
-        if (mlir::failed(mapCopy(rewriter, copy)))
-          failed = true;
-        continue;
+    // Tensor cores first, in program order: they fuse the fill before and
+    // the elementwise op after them, which must not be mapped on their own.
+    if (tensorCores) {
+      SmallVector<linalg::LinalgOp> contractions;
+      for (Block &block : func.getBody())
+        for (auto op : block.getOps<linalg::LinalgOp>())
+          if (op.getNumReductionLoops() > 0)
+            contractions.push_back(op);
+      for (linalg::LinalgOp op : contractions)
+        (void)mapToTensorCores(rewriter, op);
+    }
+    // Then every remaining op, one thread per point. Top-level ops only:
+    // kernels are not nested in host control flow.
+    DenseSet<Operation *> refused;
+    while (true) {
+      Operation *next = nullptr;
+      for (Block &block : func.getBody()) {
+        for (Operation &op : block)
+          if (isa<linalg::LinalgOp, memref::CopyOp>(op) && !refused.contains(&op)) {
+            next = &op;
+            break;
+          }
+        if (next)
+          break;
       }
-      auto linalgOp = cast<linalg::LinalgOp>(op);
-      if (!linalgOp.hasPureBufferSemantics()) {
-        op->emitOpError("is on tensors; mp-gpu-map-kernels runs after bufferization");
+      if (!next)
+        break;
+      LogicalResult mapped = success();
+      if (auto copy = dyn_cast<memref::CopyOp>(next)) {
+        mapped = mapCopy(rewriter, copy);
+      } else {
+        auto linalgOp = cast<linalg::LinalgOp>(next);
+        if (!linalgOp.hasPureBufferSemantics())
+          mapped = next->emitOpError(
+              "is on tensors; mp-gpu-map-kernels runs after bufferization");
+        else
+          mapped = mapPerPoint(rewriter, linalgOp, blockSize);
+      }
+      if (mlir::failed(mapped)) {
+        refused.insert(next);
         failed = true;
-        continue;
       }
-      if (tensorCores) {
-        FailureOr<MmaShape> shape = matchTensorCoreContraction(linalgOp);
-        if (mlir::succeeded(shape)) {
-          mapTensorCore(rewriter, linalgOp, *shape);
-          continue;
-        }
-      }
-      if (mlir::failed(mapPerPoint(rewriter, linalgOp, blockSize)))
-        failed = true;
     }
     if (failed)
       signalPassFailure();

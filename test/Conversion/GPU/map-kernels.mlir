@@ -9,12 +9,67 @@
 //       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}}) threads({{.*}}) in ({{.*}} = %c128
 //       CHECK:   scf.for {{.*}} iter_args
 //   CHECK-COUNT-2:   vector.transfer_read {{.*}} : memref<64x32xbf16>, vector<16x16xbf16>
-//   CHECK-COUNT-4:   vector.transfer_read {{.*}} : memref<32x64xbf16>, vector<16x8xbf16>
-//   CHECK-COUNT-8:   vector.contract {{.*}} vector<16x16xbf16>, vector<16x8xbf16> into vector<16x8xf32>
+//   B tiles are read as 8x16 (n, k): the layout mma.sync's col operand wants.
+//   CHECK-COUNT-4:   vector.transfer_read {{.*}} {in_bounds = [true, true], permutation_map = #{{.*}}} : memref<32x64xbf16>, vector<8x16xbf16>
+//   CHECK-COUNT-8:   vector.contract {{.*}} vector<16x16xbf16>, vector<8x16xbf16> into vector<16x8xf32>
 //       CHECK: } {mp.warp_synchronous}
 //   CHECK-NOT: linalg.matmul
 func.func @tensor_core(%a: memref<64x32xbf16>, %b: memref<32x64xbf16>, %c: memref<64x64xf32>) {
   linalg.matmul ins(%a, %b : memref<64x32xbf16>, memref<32x64xbf16>) outs(%c : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+// The fill that zeroes the accumulator and the elementwise op that consumes
+// it (bias, cast to bf16) fuse into the tensor-core kernel: one launch, the
+// accumulators start from the constant, the epilogue runs on the 16x8 tiles
+// and only its bf16 result is stored. A generic contraction whose B operand
+// is transposed (q @ k^T) and whose A operand is rounded to bf16 in the
+// payload (an f32 activation) is taken too: the cast runs on the tile.
+// CHECK-LABEL: func.func @fused
+//   CHECK-NOT: linalg.
+//       CHECK: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16x8xf32>
+//       CHECK: gpu.launch
+//       CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]],
+//       CHECK:     %[[A:.*]] = vector.transfer_read %arg0{{.*}} : memref<32x64xf32>, vector<16x16xf32>
+//       CHECK:     %[[A16:.*]] = arith.truncf %[[A]] : vector<16x16xf32> to vector<16x16xbf16>
+//       CHECK:     vector.transfer_read %arg1{{.*}} : memref<16x64xbf16>, vector<8x16xbf16>
+//       CHECK:     vector.contract {{.*}} %[[A16]]
+//       CHECK:   vector.transfer_read %arg2{{.*}} : memref<16xf32>, vector<16x8xf32>
+//       CHECK:   arith.addf {{.*}} : vector<16x8xf32>
+//       CHECK:   arith.truncf {{.*}} : vector<16x8xf32> to vector<16x8xbf16>
+//       CHECK:   vector.transfer_write {{.*}}, %arg3{{.*}} : vector<16x8xbf16>, memref<32x16xbf16>
+//   CHECK-NOT:   vector.transfer_write {{.*}} memref<32x16xf32>
+//       CHECK: } {mp.warp_synchronous}
+//   CHECK-NOT: gpu.launch
+func.func @fused(%q: memref<32x64xf32>, %k: memref<16x64xbf16>, %bias: memref<16xf32>,
+                 %y: memref<32x16xbf16>) {
+  %acc = memref.alloc() : memref<32x16xf32>
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%acc : memref<32x16xf32>)
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>,
+                                   affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<32x64xf32>, memref<16x64xbf16>) outs(%acc : memref<32x16xf32>) {
+  ^bb0(%a: f32, %b: bf16, %c: f32):
+    %a16 = arith.truncf %a : f32 to bf16
+    %a32 = arith.extf %a16 : bf16 to f32
+    %b32 = arith.extf %b : bf16 to f32
+    %p = arith.mulf %a32, %b32 : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>,
+                                   affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %bias : memref<32x16xf32>, memref<16xf32>) outs(%y : memref<32x16xbf16>) {
+  ^bb0(%x: f32, %bb: f32, %o: bf16):
+    %t = arith.addf %x, %bb : f32
+    %u = arith.truncf %t : f32 to bf16
+    linalg.yield %u : bf16
+  }
+  memref.dealloc %acc : memref<32x16xf32>
   return
 }
 
