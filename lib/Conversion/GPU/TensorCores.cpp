@@ -218,7 +218,8 @@ void matchEpilogue(linalg::LinalgOp op, Plan &plan) {
       generic.getNumReductionLoops() != 0 || generic.hasDynamicShape())
     return;
   auto out = generic.getDpsInitOperand(0);
-  if (out->get().getType() != c.getType() ||
+  if (cast<MemRefType>(out->get().getType()).getShape() !=
+          cast<MemRefType>(c.getType()).getShape() ||
       !generic.getMatchingIndexingMap(out).isIdentity())
     return;
   OpOperand *fromC = nullptr;
@@ -254,6 +255,20 @@ void matchEpilogue(linalg::LinalgOp op, Plan &plan) {
   for (Operation &inner : generic.getBlock()->without_terminator())
     if (!OpTrait::hasElementwiseMappableTraits(&inner) || inner.getNumRegions() != 0)
       return;
+  // The kernel replaces the contraction, so the epilogue's operands must be
+  // available there: buffers allocated in between (operand-free allocs) and
+  // constants move up; anything else defined in between stops the fusion.
+  SmallVector<Operation *> toHoist;
+  for (Value operand : generic->getOperands()) {
+    Operation *def = operand.getDefiningOp();
+    if (!def || def->getBlock() != op->getBlock() || def->isBeforeInBlock(op))
+      continue;
+    if (!(isa<memref::AllocOp>(def) || isa<arith::ConstantOp>(def)) || def->getNumOperands())
+      return;
+    toHoist.push_back(def);
+  }
+  for (Operation *def : toHoist)
+    def->moveBefore(op);
   plan.epilogue = generic;
   // The f32 result need not be stored when nothing else reads the buffer.
   if (auto alloc = c.getDefiningOp<memref::AllocOp>()) {
