@@ -2,7 +2,7 @@
 """Byte-identical output, run to run and with or without threads.
 
 Runs every pipeline mp ships (mp-mixed-precision under each policy, and
-mp-cpu-lowering{vectorize} after it) on every corpus model that mp-opt parses,
+mp-cpu-lowering{vectorize} or mp-lower-to-ptx after it) on every corpus model that mp-opt parses,
 three times: twice with MLIR's thread pool, once with --mlir-disable-threading.
 Any difference between the outputs is a failure (the first differing line is
 printed). Exits 1 on any failure.
@@ -25,6 +25,7 @@ def main():
     for policy in args.policies.split(","):
         pipelines.append(f"mp-mixed-precision{{policy={policy}}}")
         pipelines.append(f"mp-mixed-precision{{policy={policy}}},mp-cpu-lowering{{vectorize}}")
+        pipelines.append(f"mp-mixed-precision{{policy={policy}}},mp-lower-to-ptx")
     failures = checked = 0
     for path in models:
         if subprocess.run([args.mp_opt, str(path), "-o", "/dev/null"],

@@ -6,6 +6,10 @@
 // (grid, block, dynamic shared memory, in program order) so that tests and
 // tools (ptxas, cuobjdump, the runtime) can pick them up.
 //
+// It also drops the compile-time measurements that gpu-module-to-binary
+// records in each object's properties (`...TimeInMs`): they made the
+// pipeline's output differ from run to run.
+//
 //===----------------------------------------------------------------------===//
 
 #include "mp/Conversion/Passes.h"
@@ -38,12 +42,35 @@ llvm::json::Value constantOrNull(Value v) {
   return nullptr;
 }
 
+/// Removes the `*TimeInMs` properties of every gpu.object.
+void stripTimings(ModuleOp module) {
+  for (auto binary : module.getOps<gpu::BinaryOp>()) {
+    SmallVector<Attribute> objects;
+    for (Attribute attr : binary.getObjects()) {
+      auto object = dyn_cast<gpu::ObjectAttr>(attr);
+      if (!object || !object.getProperties()) {
+        objects.push_back(attr);
+        continue;
+      }
+      SmallVector<NamedAttribute> kept;
+      for (NamedAttribute property : object.getProperties())
+        if (!property.getName().getValue().ends_with("TimeInMs"))
+          kept.push_back(property);
+      objects.push_back(gpu::ObjectAttr::get(
+          module.getContext(), object.getTarget(), object.getFormat(), object.getObject(),
+          DictionaryAttr::get(module.getContext(), kept), object.getKernels()));
+    }
+    binary.setObjectsAttr(ArrayAttr::get(module.getContext(), objects));
+  }
+}
+
 struct MPGPUDumpKernelsPass
     : mp::impl::MPGPUDumpKernelsBase<MPGPUDumpKernelsPass> {
   using MPGPUDumpKernelsBase::MPGPUDumpKernelsBase;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    stripTimings(module);
     if (dir.empty())
       return;
     if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
