@@ -40,6 +40,16 @@
 
 using namespace mlir;
 
+/// Tensors to buffers, function boundaries included, with identity layouts
+/// (the calling convention mp-run and the GPU launches expect).
+static void addOneShotBufferization(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+}
+
 void mp::buildCPULoweringPipeline(OpPassManager &pm,
                                   const CPULoweringOptions &options) {
   pm.addPass(createSymbolDCEPass());
@@ -55,11 +65,7 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
     func.addPass(createLoopInvariantSubsetHoistingPass());
     func.addPass(createCanonicalizerPass());
   }
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addOneShotBufferization(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
   // Upstream bufferization names constant globals nondeterministically.
   pm.addPass(createMPCanonicalizeGlobals());
@@ -124,11 +130,7 @@ static void buildGPUMapping(OpPassManager &pm, const mp::LowerToPTXOptions &opti
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addOneShotBufferization(pm);
   pm.addPass(createMPCanonicalizeGlobals());
   pm.addPass(createCanonicalizerPass());
   MPGPUMapKernelsOptions map;

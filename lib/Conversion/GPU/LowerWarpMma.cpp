@@ -132,12 +132,18 @@ Value pack(OpBuilder &b, Location loc, Value lo, Value hi) {
   return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
 }
 
+/// A 16x8 tile read or written on a buffer without a mask.
+template <typename TransferOp>
+bool isPlainTileTransfer(TransferOp op) {
+  return isTile(op.getVectorType()) && !op.getMask() &&
+         isa<MemRefType>(op.getBase().getType());
+}
+
 struct ReadTile : OpConversionPattern<vector::TransferReadOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(vector::TransferReadOp read, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    if (!isTile(read.getVectorType()) || read.getMask() ||
-        !isa<MemRefType>(read.getBase().getType()))
+    if (!isPlainTileTransfer(read))
       return failure();
     Location loc = read.getLoc();
     FailureOr<SmallVector<Value>> values =
@@ -154,8 +160,7 @@ struct WriteTile : OpConversionPattern<vector::TransferWriteOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(vector::TransferWriteOp write, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    if (!isTile(write.getVectorType()) || write.getMask() ||
-        !isa<MemRefType>(write.getBase().getType()))
+    if (!isPlainTileTransfer(write))
       return failure();
     Location loc = write.getLoc();
     Positions positions = accumulatorPositions(laneCoordinates(rewriter, loc));

@@ -24,7 +24,6 @@
 
 #include "Kernels.h"
 #include "mp/Conversion/Passes.h"
-#include "mp/Dialect/MP/IR/MPDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
