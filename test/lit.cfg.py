@@ -2,6 +2,7 @@
 # lit configuration for mp's regression, execution and corpus tests.
 
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -16,6 +17,15 @@ config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "Inputs",
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# mp-compile builds libmodel.so with the C compiler ($CC, else cc); lit's
+# environment has no system PATH, so it is passed by name.
+cc = shutil.which(os.environ.get("CC") or "cc")
+if cc:
+    config.environment["CC"] = cc
+    config.available_features.add("cc")
+config.substitutions.append(
+    ("%nm", shutil.which("nm") or os.path.join(config.llvm_tools_dir, "llvm-nm")))
 
 bin_dir = os.path.join(config.mp_obj_root, "bin")
 lib_dir = os.path.join(config.mp_obj_root, "lib")
@@ -45,10 +55,13 @@ if preload:
     config.environment["LSAN_OPTIONS"] = os.environ.get("LSAN_OPTIONS", "")
 config.substitutions.append(("%mlir_opt", mlir_opt))
 
-tools = ["mp-opt", "mp-run", "mp-device-info"]
+tools = ["mp-opt", "mp-run", "mp-device-info", "mp-compile"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if os.path.exists(os.path.join(bin_dir, t))], [bin_dir])
 llvm_config.with_environment("PATH", bin_dir, append_path=False)
+if cc:
+    # The C compiler driver finds its assembler and linker on PATH.
+    llvm_config.with_environment("PATH", os.path.dirname(cc), append_path=True)
 
 if os.path.isdir(config.mp_corpus_dir):
     config.available_features.add("corpus")

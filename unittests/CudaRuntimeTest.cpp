@@ -98,7 +98,7 @@ TEST_F(FakeDriver, QueriesDevices) {
 TEST_F(FakeDriver, LoadsLaunchesCopiesAndCleansUp) {
   mpcuContext *context = nullptr;
   ASSERT_EQ(mpcuContextCreate(driver, 0, &context), MPCU_OK) << lastError();
-  const char *ptx = ".version 8.0\n.target sm_80\n.address_size 64\n";
+  const char *ptx = ".version 8.0\n.target sm_80\n.address_size 64\n.visible .entry axpy(\n";
   mpcuModule *module = nullptr;
   char info[256];
   ASSERT_EQ(mpcuModuleLoad(context, ptx, strlen(ptx) + 1, &module, info, sizeof(info)), MPCU_OK)

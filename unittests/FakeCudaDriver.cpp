@@ -38,6 +38,7 @@ int enter(const char *name) {
 
 struct Fake {
   int kind;
+  std::string image; // a module's PTX text, for kernel lookups
 };
 } // namespace
 
@@ -146,7 +147,7 @@ int cuModuleLoadDataEx(void **module, const void *image, unsigned count, int *op
   }
   if (bad)
     return 218;
-  *module = new Fake{2};
+  *module = new Fake{2, ptx[0] == '/' || ptx[0] == '.' ? std::string(ptx) : std::string()};
   ++live;
   return 0;
 }
@@ -156,10 +157,14 @@ int cuModuleUnload(void *module) {
   --live;
   return 0;
 }
-int cuModuleGetFunction(void **function, void *, const char *name) {
+int cuModuleGetFunction(void **function, void *module, const char *name) {
   FAKE_ENTRY(cuModuleGetFunction)
   if (std::strcmp(name, "missing") == 0)
     return 500; // CUDA_ERROR_NOT_FOUND: no name known to the fake
+  // In PTX the fake has seen, the kernel must be an entry point.
+  const std::string &image = static_cast<Fake *>(module)->image;
+  if (!image.empty() && image.find(".entry " + std::string(name) + "(") == std::string::npos)
+    return 500;
   *function = reinterpret_cast<void *>(uintptr_t(0x1000));
   return 0;
 }
@@ -170,7 +175,11 @@ int cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned, unsigned, uns
 }
 int cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
   FAKE_ENTRY(cuMemAlloc_v2)
-  *pointer = reinterpret_cast<uintptr_t>(malloc(bytes ? bytes : 1));
+  // Fresh memory reads as 0xFF bytes (NaN in every float format), so results
+  // that nothing computed cannot pass for real ones.
+  void *memory = malloc(bytes ? bytes : 1);
+  std::memset(memory, 0xFF, bytes ? bytes : 1);
+  *pointer = reinterpret_cast<uintptr_t>(memory);
   ++live;
   return 0;
 }
@@ -188,6 +197,11 @@ int cuMemcpyHtoD_v2(unsigned long long dst, const void *src, size_t bytes) {
 int cuMemcpyDtoH_v2(void *dst, unsigned long long src, size_t bytes) {
   FAKE_ENTRY(cuMemcpyDtoH_v2)
   std::memcpy(dst, reinterpret_cast<void *>(src), bytes);
+  return 0;
+}
+int cuMemcpyDtoD_v2(unsigned long long dst, unsigned long long src, size_t bytes) {
+  FAKE_ENTRY(cuMemcpyDtoD_v2)
+  std::memmove(reinterpret_cast<void *>(dst), reinterpret_cast<void *>(src), bytes);
   return 0;
 }
 int cuMemsetD8_v2(unsigned long long dst, unsigned char value, size_t bytes) {

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -44,6 +45,20 @@ mpcuStatus failWith(mpcuStatus status, const char *format, ...) {
   return status;
 }
 
+/// Reads a whole file; false (errno set) on failure.
+bool readFile(const char *path, std::vector<char> &out) {
+  FILE *file = std::fopen(path, "rb");
+  if (!file)
+    return false;
+  char buffer[1 << 16];
+  size_t got;
+  while ((got = std::fread(buffer, 1, sizeof(buffer), file)) > 0)
+    out.insert(out.end(), buffer, buffer + got);
+  bool ok = !std::ferror(file);
+  std::fclose(file);
+  return ok;
+}
+
 } // namespace
 
 /// The driver entry points mp uses, resolved once by mpcuOpen.
@@ -73,6 +88,7 @@ struct mpcuDriver {
   X(cuMemFree_v2, CUresult (*)(CUdeviceptr))                                         \
   X(cuMemcpyHtoD_v2, CUresult (*)(CUdeviceptr, const void *, size_t))                \
   X(cuMemcpyDtoH_v2, CUresult (*)(void *, CUdeviceptr, size_t))                      \
+  X(cuMemcpyDtoD_v2, CUresult (*)(CUdeviceptr, CUdeviceptr, size_t))                 \
   X(cuMemsetD8_v2, CUresult (*)(CUdeviceptr, unsigned char, size_t))                 \
   X(cuStreamCreate, CUresult (*)(CUstream *, unsigned))                              \
   X(cuStreamSynchronize, CUresult (*)(CUstream))                                     \
@@ -128,6 +144,11 @@ struct mpcuEvent {
 extern "C" {
 
 const char *mpcuLastError(void) { return lastError.c_str(); }
+
+mpcuStatus mpcuSetError(mpcuStatus status, const char *message) {
+  lastError = message ? message : "";
+  return status;
+}
 
 const char *mpcuStatusName(mpcuStatus status) {
   switch (status) {
@@ -299,6 +320,19 @@ mpcuStatus mpcuModuleLoad(mpcuContext *context, const void *image, size_t size,
   return MPCU_OK;
 }
 
+mpcuStatus mpcuModuleLoadFile(mpcuContext *context, const char *path, mpcuModule **module) {
+  if (!context || !path || !module)
+    return failWith(MPCU_INVALID_ARGUMENT, "mpcuModuleLoadFile: null argument");
+  *module = nullptr;
+  std::vector<char> image;
+  if (!readFile(path, image))
+    return failWith(MPCU_INVALID_ARGUMENT, "cannot read '%s': %s", path, std::strerror(errno));
+  image.push_back('\0'); // PTX is text; a cubin carries its own size
+  if (mpcuStatus status = mpcuModuleLoad(context, image.data(), image.size(), module, nullptr, 0))
+    return failWith(status, "%s: %s", path, lastError.c_str());
+  return MPCU_OK;
+}
+
 mpcuStatus mpcuModuleUnload(mpcuModule *module) {
   if (!module)
     return MPCU_OK;
@@ -377,6 +411,29 @@ mpcuStatus mpcuCopyToHost(mpcuContext *context, void *dst, mpcuDevicePtr src, si
     return status;
   return context->driver->check(context->driver->cuMemcpyDtoH_v2(dst, src, bytes),
                                 "cuMemcpyDtoH_v2");
+}
+
+mpcuStatus mpcuCopyDeviceToDevice(mpcuContext *context, mpcuDevicePtr dst, mpcuDevicePtr src,
+                                  size_t bytes) {
+  if (!context)
+    return failWith(MPCU_INVALID_ARGUMENT, "mpcuCopyDeviceToDevice: null context");
+  if (mpcuStatus status = context->enter())
+    return status;
+  return context->driver->check(context->driver->cuMemcpyDtoD_v2(dst, src, bytes),
+                                "cuMemcpyDtoD_v2");
+}
+
+mpcuStatus mpcuCopyFileToDevice(mpcuContext *context, mpcuDevicePtr dst, const char *path,
+                                size_t bytes) {
+  if (!context || !path)
+    return failWith(MPCU_INVALID_ARGUMENT, "mpcuCopyFileToDevice: null argument");
+  std::vector<char> data;
+  if (!readFile(path, data))
+    return failWith(MPCU_INVALID_ARGUMENT, "cannot read '%s': %s", path, std::strerror(errno));
+  if (data.size() != bytes)
+    return failWith(MPCU_INVALID_ARGUMENT, "'%s' holds %zu bytes, expected %zu", path,
+                    data.size(), bytes);
+  return mpcuCopyToDevice(context, dst, data.data(), bytes);
 }
 
 mpcuStatus mpcuMemset(mpcuContext *context, mpcuDevicePtr dst, unsigned char value,

@@ -3,6 +3,13 @@
 //   mp-run MODEL.mlir --entry NAME [--input a.npy ...] [--pipeline "..."]
 //          [--compare-f32] [--output-dir DIR] [--json FILE] [--seed N]
 //          [--calibrate FILE.json] [--timing] [--repeat N] [--fail-on-nonfinite]
+//   mp-run --device=cuda (MODEL.mlir [--pipeline "..."] | ARTIFACT_DIR) [--input ...]
+//          [--repeat N] [--json FILE] [--cuda-driver PATH] [--chip sm_90a]
+//
+// With --device=cuda the model is compiled with mp-compile (or an artifact
+// written by it is taken as is), run on the GPU through the runtime, and
+// compared with the same mixed-precision IR run on the CPU; GPU times are the
+// median of --repeat runs measured with CUDA events.
 //
 // Runs NAME as written (the f32 reference) and, with --pipeline, after the
 // given pass pipeline (the candidate), both JIT-compiled in-process for the
@@ -10,15 +17,20 @@
 //
 // Exit codes: 0 success, 1 bad usage or input, 2 IR that does not compile,
 // 3 a run that trapped, 4 (with --fail-on-nonfinite) an output with inf or
-// NaN the reference does not have.
+// NaN the reference does not have, 5 no CUDA driver or device (--device=cuda),
+// 6 a failing GPU run or compilation for it, 7 GPU outputs that disagree with
+// the CPU (--min-cosine, new inf/NaN).
 //
 //===----------------------------------------------------------------------===//
 
+#include "CudaRun.h"
 #include "Runner.h"
 
 #include "mp/Analysis/Calibration.h"
 #include "mp/InitMP.h"
+#include "mp/Runtime/Cuda.h"
 #include "mp/Runtime/Metrics.h"
+#include "mp/Runtime/Model.h"
 #include "mp/Runtime/Npy.h"
 #include "mp/Transforms/Passes.h"
 
@@ -31,10 +43,12 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -83,6 +97,23 @@ static cl::opt<bool> failOnNonFinite("fail-on-nonfinite",
     cl::desc("Exit with status 4 when an output has inf or NaN values the reference "
              "does not have (any inf or NaN when there is no reference run)"),
     cl::cat(category));
+static cl::opt<std::string> device("device",
+    cl::desc("Where to run: cpu (JIT, exact rounding) or cuda (mp-compile and the runtime, "
+             "checked against the CPU)"),
+    cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string> cudaDriver("cuda-driver",
+    cl::desc("The CUDA driver library to load (default: $MP_CUDA_DRIVER, else libcuda.so.1)"),
+    cl::cat(category));
+static cl::opt<int> deviceOrdinal("device-ordinal", cl::desc("CUDA device to run on"),
+                                  cl::init(0), cl::cat(category));
+static cl::opt<std::string> gpuChip("chip",
+    cl::desc("--device=cuda: chip to compile for (default: the device's, sm_90a for 9.0)"),
+    cl::cat(category));
+static cl::opt<double> minCosine("min-cosine",
+    cl::desc("--device=cuda: exit 7 when an output's cosine with the CPU is below this"),
+    cl::init(0.999), cl::cat(category));
+static cl::opt<std::string> artifactDir("artifact-dir",
+    cl::desc("--device=cuda: keep the compiled artifact here"), cl::cat(category));
 
 namespace {
 
@@ -298,6 +329,72 @@ int main(int argc, char **argv) {
 
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+
+  // --device=cuda: the driver first (a machine without one fails fast), then
+  // the artifact; the CPU run below becomes the reference of the GPU run.
+  bool onCuda = device == "cuda";
+  if (device != "cpu" && !onCuda)
+    return fail("--device must be cpu or cuda, not '" + device + "'");
+  CudaDevice cuda;
+  std::string artifact, temporaryArtifact;
+  // A compiled artifact nobody asked to keep is removed on every exit path.
+  auto removeTemporary = llvm::make_scope_exit([&] {
+    if (!temporaryArtifact.empty())
+      llvm::sys::fs::remove_directories(temporaryArtifact);
+  });
+  if (onCuda) {
+    if (compareF32 || !calibratePath.empty())
+      return fail("--compare-f32 and --calibrate run on the CPU; drop --device=cuda");
+    std::string driverPath = cudaDriver;
+    if (driverPath.empty() && std::getenv("MP_CUDA_DRIVER"))
+      driverPath = std::getenv("MP_CUDA_DRIVER");
+    if (llvm::Error error = cuda.open(driverPath, deviceOrdinal))
+      return fail(llvm::toString(std::move(error)), 5);
+    if (llvm::sys::fs::is_directory(modelPath)) {
+      artifact = modelPath;
+      if (!pipelineText.empty())
+        return fail("--pipeline applies to a model, not to the compiled artifact '" +
+                    modelPath + "'");
+    } else {
+      std::string chip = gpuChip.empty() ? cuda.chip() : std::string(gpuChip);
+      if (chip.empty())
+        return fail(llvm::formatv("no mp target for compute capability {0}.{1} of '{2}'; "
+                                  "pass --chip",
+                                  cuda.info().computeMajor, cuda.info().computeMinor,
+                                  cuda.info().name)
+                        .str(),
+                    5);
+      llvm::SmallString<256> dir(artifactDir);
+      if (dir.empty() &&
+          llvm::sys::fs::createUniqueDirectory("mp-run-artifact", dir))
+        return fail("cannot create a temporary directory");
+      std::string exe = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
+      llvm::SmallString<256> compiler(llvm::sys::path::parent_path(exe));
+      llvm::sys::path::append(compiler, "mp-compile");
+      std::string precision = pipelineText.empty() ? "builtin.module(canonicalize)"
+                                                   : std::string(pipelineText);
+      llvm::SmallVector<llvm::StringRef> args = {compiler, modelPath, "-o", dir, "--chip", chip,
+                                                 "--pipeline", precision};
+      if (!entryName.empty()) {
+        args.push_back("--entry");
+        args.push_back(entryName);
+      }
+      std::string message;
+      if (llvm::sys::ExecuteAndWait(compiler, args, std::nullopt, {}, 0, 0, &message) != 0)
+        return fail("mp-compile failed on '" + modelPath + "'" +
+                        (message.empty() ? "" : ": " + message),
+                    6);
+      artifact = std::string(dir);
+      if (artifactDir.empty())
+        temporaryArtifact = artifact;
+    }
+    // The CPU reference: the artifact's mixed-precision IR, as written.
+    llvm::SmallString<256> mixed(artifact);
+    llvm::sys::path::append(mixed, "mixed.mlir");
+    modelPath = std::string(mixed);
+    pipelineText = "";
+  }
+
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
@@ -422,6 +519,82 @@ int main(int argc, char **argv) {
   if (int rc = compileAndRun(hasPipeline, false, candidateTimes, nullptr, candidate,
                              candidateTypes))
     return rc;
+  if (onCuda) {
+    std::vector<HostTensor> inputs;
+    for (auto [source, type] : llvm::zip(sources, entry.getArgumentTypes()))
+      inputs.push_back(toHost(source, asBoundaryTensorType(type).getElementType()));
+    auto run = cuda.runArtifact(artifact, inputs, candidateTypes, std::max(1u, unsigned(repeat)));
+    if (!run)
+      return fail(llvm::toString(run.takeError()), 6);
+    std::vector<double> ms = run->milliseconds;
+    std::sort(ms.begin(), ms.end());
+    double median = ms[ms.size() / 2];
+    const mpcuDeviceInfo &info = cuda.info();
+    llvm::outs() << llvm::formatv("mp-run: {0} on {1} (compute {2}.{3}, {4} SMs), reference "
+                                  "{5} on the CPU\n",
+                                  artifact, info.name, info.computeMajor, info.computeMinor,
+                                  info.multiprocessors, modelPath);
+    llvm::outs() << llvm::formatv("gpu: load {0:f3}s, run median {1:f4} ms over {2} runs, "
+                                  "{3} device bytes; cpu run {4:f4} ms\n",
+                                  run->loadSeconds, median, ms.size(), run->deviceBytes,
+                                  candidateTimes.run * 1e3);
+    llvm::json::Array outs;
+    int disagreeing = 0;
+    for (auto [i, type] : llvm::enumerate(candidateTypes)) {
+      rt::ErrorMetrics m =
+          rt::compareOutputs(candidate[i].toDoubles(), run->outputs[i].toDoubles(),
+                             ulpFormatOf(type.getElementType()));
+      bool agrees = !m.hasNonFiniteErrors() && m.cosineSimilarity >= minCosine;
+      disagreeing += !agrees;
+      llvm::outs() << llvm::formatv("output {0}: {1} gpu vs cpu: max_abs {2:e3} max_rel {3:e3} "
+                                    "cosine {4:f6} new_inf {5} new_nan {6}{7}\n",
+                                    i, type, m.maxAbsError, m.maxRelError, m.cosineSimilarity,
+                                    m.newInf, m.newNaN, agrees ? "" : "  DISAGREES");
+      if (!outputDir.empty()) {
+        llvm::sys::fs::create_directories(outputDir);
+        llvm::SmallString<128> path(outputDir);
+        llvm::sys::path::append(path, entryName + "." + std::to_string(i) + ".gpu.npy");
+        if (llvm::Error error = writeOutput(path, run->outputs[i]))
+          return fail(llvm::toString(std::move(error)));
+      }
+      outs.push_back(llvm::json::Object{{"index", int64_t(i)},
+                                        {"type", llvm::formatv("{0}", type).str()},
+                                        {"gpu_vs_cpu", metricsToJSON(m)},
+                                        {"agrees", agrees}});
+    }
+    if (!jsonPath.empty()) {
+      llvm::json::Array times;
+      for (double t : run->milliseconds)
+        times.push_back(t);
+      llvm::json::Object report{
+          {"artifact", artifact},
+          {"reference", modelPath},
+          {"device", llvm::json::Object{{"name", info.name},
+                                        {"compute_capability",
+                                         llvm::formatv("{0}.{1}", info.computeMajor,
+                                                       info.computeMinor)
+                                             .str()},
+                                        {"multiprocessors", info.multiprocessors}}},
+          {"gpu_ms", std::move(times)},
+          {"gpu_ms_median", median},
+          {"cpu_ms", candidateTimes.run * 1e3},
+          {"load_s", run->loadSeconds},
+          {"device_bytes", int64_t(run->deviceBytes)},
+          {"min_cosine", double(minCosine)},
+          {"outputs", std::move(outs)}};
+      std::error_code ec;
+      llvm::raw_fd_ostream os(jsonPath, ec);
+      if (ec)
+        return fail("cannot write '" + jsonPath + "': " + ec.message());
+      os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+    }
+    if (disagreeing)
+      return fail(llvm::Twine(disagreeing) + " output(s) of the GPU disagree with the CPU "
+                  "(cosine below " + std::to_string(double(minCosine)) +
+                  " or new inf/NaN)", 7);
+    return 0;
+  }
+
   bool needReference = (hasPipeline && compareF32) || !calibratePath.empty();
   if (needReference) {
     if (int rc = compileAndRun(false, !calibratePath.empty(), referenceTimes,

@@ -49,6 +49,9 @@ typedef struct mpcuDeviceInfo {
 const char *mpcuLastError(void);
 /* "MPCU_NO_DRIVER", ... */
 const char *mpcuStatusName(mpcuStatus status);
+/* Records `message` as the calling thread's last error and returns `status`:
+   for code built on this API (compiled models) that fails on its own. */
+mpcuStatus mpcuSetError(mpcuStatus status, const char *message);
 
 /* Opens the driver at `path` (NULL: "libcuda.so.1") and initializes it. */
 mpcuStatus mpcuOpen(const char *path, mpcuDriver **driver);
@@ -67,6 +70,8 @@ mpcuStatus mpcuContextSynchronize(mpcuContext *context);
    `infoLog` (may be NULL, `infoLogSize` bytes) receives its info log. */
 mpcuStatus mpcuModuleLoad(mpcuContext *context, const void *image, size_t size,
                           mpcuModule **module, char *infoLog, size_t infoLogSize);
+/* Loads a .ptx (text) or .cubin file; errors name the file. */
+mpcuStatus mpcuModuleLoadFile(mpcuContext *context, const char *path, mpcuModule **module);
 mpcuStatus mpcuModuleUnload(mpcuModule *module);
 mpcuStatus mpcuModuleGetKernel(mpcuModule *module, const char *name, mpcuKernel *kernel);
 
@@ -81,6 +86,12 @@ mpcuStatus mpcuFree(mpcuContext *context, mpcuDevicePtr pointer);
 mpcuStatus mpcuCopyToDevice(mpcuContext *context, mpcuDevicePtr dst, const void *src,
                             size_t bytes);
 mpcuStatus mpcuCopyToHost(mpcuContext *context, void *dst, mpcuDevicePtr src, size_t bytes);
+mpcuStatus mpcuCopyDeviceToDevice(mpcuContext *context, mpcuDevicePtr dst, mpcuDevicePtr src,
+                                  size_t bytes);
+/* Copies the first `bytes` bytes of the file at `path` to `dst`; the file
+   must hold exactly `bytes` bytes. */
+mpcuStatus mpcuCopyFileToDevice(mpcuContext *context, mpcuDevicePtr dst, const char *path,
+                                size_t bytes);
 mpcuStatus mpcuMemset(mpcuContext *context, mpcuDevicePtr dst, unsigned char value,
                       size_t bytes);
 
