@@ -35,21 +35,20 @@ CudaDevice::~CudaDevice() {
   mpcuClose(driver);
 }
 
-llvm::Error CudaDevice::open(const std::string &driverPath, int ordinal) {
+mpcuStatus CudaDevice::open(const std::string &driverPath, int ordinal) {
   if (mpcuStatus status = mpcuOpen(driverPath.empty() ? nullptr : driverPath.c_str(), &driver))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), mpcuLastError());
+    return status;
   int count = 0;
   if (mpcuStatus status = mpcuDeviceCount(driver, &count))
-    return runtimeError("counting CUDA devices", status);
-  if (ordinal < 0 || ordinal >= count)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "no CUDA device " + std::to_string(ordinal) + " (" +
-                                       std::to_string(count) + " found)");
+    return status;
+  if (ordinal < 0 || ordinal >= count) {
+    std::string message = "no CUDA device " + std::to_string(ordinal) + " (" +
+                          std::to_string(count) + " found)";
+    return mpcuSetError(MPCU_NO_DEVICE, message.c_str());
+  }
   if (mpcuStatus status = mpcuDeviceGetInfo(driver, ordinal, &deviceInfo))
-    return runtimeError("querying the device", status);
-  if (mpcuStatus status = mpcuContextCreate(driver, ordinal, &context))
-    return runtimeError("creating a context", status);
-  return llvm::Error::success();
+    return status;
+  return mpcuContextCreate(driver, ordinal, &context);
 }
 
 std::string CudaDevice::chip() const {

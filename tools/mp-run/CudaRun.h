@@ -32,8 +32,8 @@ public:
   ~CudaDevice();
 
   /// Loads the driver (`driverPath`, empty: libcuda.so.1) and retains the
-  /// device's primary context. The error says what is missing.
-  llvm::Error open(const std::string &driverPath, int ordinal);
+  /// device's primary context; on failure mpcuLastError() says what is missing.
+  mpcuStatus open(const std::string &driverPath, int ordinal);
   const mpcuDeviceInfo &info() const { return deviceInfo; }
   /// The mp target for this device (sm_80, sm_86, sm_89, sm_90a), or empty.
   std::string chip() const;

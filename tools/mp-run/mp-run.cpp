@@ -17,9 +17,10 @@
 //
 // Exit codes: 0 success, 1 bad usage or input, 2 IR that does not compile,
 // 3 a run that trapped, 4 (with --fail-on-nonfinite) an output with inf or
-// NaN the reference does not have, 5 no CUDA driver or device (--device=cuda),
-// 6 a failing GPU run or compilation for it, 7 GPU outputs that disagree with
-// the CPU (--min-cosine, new inf/NaN).
+// NaN the reference does not have; with --device=cuda: 5 no mp target for the
+// device, 6 a failing GPU run or compilation for it, 7 GPU outputs that
+// disagree with the CPU (--min-cosine, new inf/NaN), 10 no CUDA driver and 11
+// no such device (the runtime's status codes, as mp-device-info).
 //
 //===----------------------------------------------------------------------===//
 
@@ -348,8 +349,8 @@ int main(int argc, char **argv) {
     std::string driverPath = cudaDriver;
     if (driverPath.empty() && std::getenv("MP_CUDA_DRIVER"))
       driverPath = std::getenv("MP_CUDA_DRIVER");
-    if (llvm::Error error = cuda.open(driverPath, deviceOrdinal))
-      return fail(llvm::toString(std::move(error)), 5);
+    if (mpcuStatus status = cuda.open(driverPath, deviceOrdinal))
+      return fail(mpcuLastError(), status);
     if (llvm::sys::fs::is_directory(modelPath)) {
       artifact = modelPath;
       if (!pipelineText.empty())
