@@ -249,20 +249,22 @@ LogicalResult ArtifactWriter::findEntry() {
   for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
     auto type = dyn_cast<MemRefType>(arg.getType());
     if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
-        !elementBytes(type.getElementType()))
+        !elementBytes(type.getElementType()) || type.getRank() > 8)
       return entry.emitError() << "argument #" << index << " has type " << arg.getType()
-                               << ": a compiled model takes memrefs of static shape, "
-                                  "identity layout and int or float elements";
+                               << ": a compiled model takes memrefs of static shape "
+                                  "(rank 8 at most), identity layout and int or float "
+                                  "elements";
     roots[arg] = Root{Root::Input, int64_t(index)};
     inputs.push_back(type);
   }
   for (auto [index, type] : llvm::enumerate(entry.getResultTypes())) {
     auto memref = dyn_cast<MemRefType>(type);
     if (!memref || !memref.hasStaticShape() || !memref.getLayout().isIdentity() ||
-        !elementBytes(memref.getElementType()))
+        !elementBytes(memref.getElementType()) || memref.getRank() > 8)
       return entry.emitError() << "result #" << index << " has type " << type
-                               << ": a compiled model returns memrefs of static shape, "
-                                  "identity layout and int or float elements";
+                               << ": a compiled model returns memrefs of static shape "
+                                  "(rank 8 at most), identity layout and int or float "
+                                  "elements";
     outputs.push_back(memref);
   }
   return success();
@@ -644,6 +646,24 @@ std::string ArtifactWriter::emitC() const {
   };
   sizes("inputBytes", inputs);
   sizes("outputBytes", outputs);
+  auto describe = [&](const char *kind, ArrayRef<MemRefType> types) {
+    os << "static const char *const " << kind << "Dtypes[" << types.size() + 1 << "] = {";
+    for (MemRefType type : types)
+      os << cString(typeString(type.getElementType())) << ", ";
+    os << "0};\nstatic const int " << kind << "Ranks[" << types.size() + 1 << "] = {";
+    for (MemRefType type : types)
+      os << type.getRank() << ", ";
+    os << "0};\nstatic const int64_t " << kind << "Shapes[" << types.size() + 1 << "][8] = {";
+    for (MemRefType type : types) {
+      os << "{";
+      for (int64_t d : type.getShape())
+        os << d << ", ";
+      os << (type.getRank() == 0 ? "0}, " : "}, ");
+    }
+    os << "{0}};\n";
+  };
+  describe("input", inputs);
+  describe("output", outputs);
   os << R"C(
 struct mpModelInstance {
   mpcuContext *context;
@@ -661,6 +681,16 @@ int mp_model_abi_version(void) { return MP_MODEL_ABI_VERSION; }
      << "size_t mp_model_output_bytes(int i) { return i >= 0 && i < " << outputs.size()
      << " ? outputBytes[i] : 0; }\n"
      << "size_t mp_model_device_bytes(void) { return WEIGHT_BYTES + ARENA_BYTES; }\n";
+  for (auto [kind, count] : {std::make_pair("input", inputs.size()),
+                             std::make_pair("output", outputs.size())}) {
+    os << "const char *mp_model_" << kind << "_dtype(int i) { return i >= 0 && i < " << count
+       << " ? " << kind << "Dtypes[i] : NULL; }\n"
+       << "int mp_model_" << kind << "_shape(int i, int64_t *sizes, int maxRank) {\n"
+       << "  if (i < 0 || i >= " << count << ")\n    return -1;\n"
+       << "  for (int d = 0; d < " << kind << "Ranks[i] && d < maxRank && d < 8; ++d)\n"
+       << "    sizes[d] = " << kind << "Shapes[i][d];\n"
+       << "  return " << kind << "Ranks[i];\n}\n";
+  }
   os << R"C(
 /* Prefixes the runtime's message for the failing step and returns `status`. */
 static mpcuStatus failed(mpcuStatus status, const char *what) {

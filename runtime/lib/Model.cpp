@@ -16,6 +16,10 @@ struct mpArtifact {
   X(mp_model_input_bytes, size_t (*)(int))                                              \
   X(mp_model_output_bytes, size_t (*)(int))                                             \
   X(mp_model_device_bytes, size_t (*)(void))                                            \
+  X(mp_model_input_dtype, const char *(*)(int))                                         \
+  X(mp_model_output_dtype, const char *(*)(int))                                        \
+  X(mp_model_input_shape, int (*)(int, int64_t *, int))                                 \
+  X(mp_model_output_shape, int (*)(int, int64_t *, int))                                \
   X(mp_model_create, mpcuStatus (*)(mpcuContext *, const char *, mpModelInstance **))   \
   X(mp_model_run, mpcuStatus (*)(mpModelInstance *, mpcuStream *, const mpcuDevicePtr *, \
                                  const mpcuDevicePtr *))                                \
@@ -84,6 +88,18 @@ size_t mpArtifactOutputBytes(const mpArtifact *a, int i) {
   return a && i >= 0 && i < a->mp_model_num_outputs() ? a->mp_model_output_bytes(i) : 0;
 }
 size_t mpArtifactDeviceBytes(const mpArtifact *a) { return a ? a->mp_model_device_bytes() : 0; }
+const char *mpArtifactInputDtype(const mpArtifact *a, int i) {
+  return a ? a->mp_model_input_dtype(i) : nullptr;
+}
+const char *mpArtifactOutputDtype(const mpArtifact *a, int i) {
+  return a ? a->mp_model_output_dtype(i) : nullptr;
+}
+int mpArtifactInputShape(const mpArtifact *a, int i, int64_t *sizes, int maxRank) {
+  return a ? a->mp_model_input_shape(i, sizes, maxRank) : -1;
+}
+int mpArtifactOutputShape(const mpArtifact *a, int i, int64_t *sizes, int maxRank) {
+  return a ? a->mp_model_output_shape(i, sizes, maxRank) : -1;
+}
 
 mpcuStatus mpArtifactCreate(mpArtifact *artifact, mpcuContext *context,
                             mpModelInstance **instance) {

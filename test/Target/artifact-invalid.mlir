@@ -86,7 +86,7 @@ module attributes {gpu.container_module} {
 
 // A strided result: outputs are dense.
 module attributes {gpu.container_module} {
-  // expected-error @below {{result #0 has type 'memref<4x2xf32, strided<[4, 1]>>': a compiled model returns memrefs of static shape, identity layout}}
+  // expected-error @below {{result #0 has type 'memref<4x2xf32, strided<[4, 1]>>': a compiled model returns memrefs of static shape (rank 8 at most), identity layout}}
   func.func @f(%a: memref<4x4xf32>) -> memref<4x2xf32, strided<[4, 1]>> {
     %v = memref.subview %a[0, 0] [4, 2] [1, 1] : memref<4x4xf32> to memref<4x2xf32, strided<[4, 1]>>
     return %v : memref<4x2xf32, strided<[4, 1]>>
@@ -109,7 +109,7 @@ module attributes {gpu.container_module} {
 
 // Arguments of other types.
 module attributes {gpu.container_module} {
-  // expected-error @below {{argument #0 has type 'index': a compiled model takes memrefs of static shape}}
+  // expected-error @below {{argument #0 has type 'index': a compiled model takes memrefs of static shape (rank 8 at most)}}
   func.func @f(%n: index) {
     return
   }

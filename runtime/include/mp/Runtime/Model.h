@@ -42,6 +42,13 @@ int mp_model_num_inputs(void);
 int mp_model_num_outputs(void);
 size_t mp_model_input_bytes(int index);
 size_t mp_model_output_bytes(int index);
+/* Element types as MLIR spells them ("f32", "bf16", "f16", "i8", ...) and
+   shapes (the rank; up to `maxRank` sizes into `sizes`); NULL and -1 for an
+   index out of range. */
+const char *mp_model_input_dtype(int index);
+const char *mp_model_output_dtype(int index);
+int mp_model_input_shape(int index, int64_t *sizes, int maxRank);
+int mp_model_output_shape(int index, int64_t *sizes, int maxRank);
 /* Loads the kernels and uploads the weights found in `artifactDir`, and
    allocates the arena. */
 mpcuStatus mp_model_create(mpcuContext *context, const char *artifactDir,
@@ -65,6 +72,10 @@ int mpArtifactNumOutputs(const mpArtifact *artifact);
 size_t mpArtifactInputBytes(const mpArtifact *artifact, int index);
 size_t mpArtifactOutputBytes(const mpArtifact *artifact, int index);
 size_t mpArtifactDeviceBytes(const mpArtifact *artifact);
+const char *mpArtifactInputDtype(const mpArtifact *artifact, int index);
+const char *mpArtifactOutputDtype(const mpArtifact *artifact, int index);
+int mpArtifactInputShape(const mpArtifact *artifact, int index, int64_t *sizes, int maxRank);
+int mpArtifactOutputShape(const mpArtifact *artifact, int index, int64_t *sizes, int maxRank);
 mpcuStatus mpArtifactCreate(mpArtifact *artifact, mpcuContext *context,
                             mpModelInstance **instance);
 mpcuStatus mpArtifactRun(mpArtifact *artifact, mpModelInstance *instance, mpcuStream *stream,
