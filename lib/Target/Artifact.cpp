@@ -43,6 +43,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <unistd.h>
 #include <optional>
 
 using namespace mlir;
@@ -994,8 +995,16 @@ LogicalResult mp::compileArtifactLibrary(StringRef dir, StringRef cc, StringRef 
     return failure();
   }
   std::optional<StringRef> redirects[] = {std::nullopt, StringRef(output), StringRef(output)};
+  // The compiler runs without a preloaded sanitizer runtime (sanitizer
+  // builds of mp preload one; the C compiler is not instrumented).
+  std::vector<std::string> environment;
+  for (char **entry = environ; *entry; ++entry)
+    if (!StringRef(*entry).starts_with("LD_PRELOAD="))
+      environment.push_back(*entry);
+  SmallVector<StringRef> envRefs(environment.begin(), environment.end());
   std::string error;
-  int rc = llvm::sys::ExecuteAndWait(*compiler, argRefs, std::nullopt, redirects, 0, 0, &error);
+  int rc = llvm::sys::ExecuteAndWait(*compiler, argRefs, ArrayRef<StringRef>(envRefs), redirects,
+                                     0, 0, &error);
   if (auto buffer = llvm::MemoryBuffer::getFile(output))
     os << (*buffer)->getBuffer();
   llvm::sys::fs::remove(output);
