@@ -3,7 +3,8 @@
 # precision with mp-mixed-precision, show what was decided, lower it to PTX
 # kernels with mp-lower-to-ptx (tensor cores for the bf16 contractions;
 # assembled with ptxas where the CUDA toolkit is installed), and measure the
-# error against the f32 original on the CPU with exact bf16 rounding.
+# error against the f32 original on the CPU with exact bf16 rounding; then
+# compile it with mp-compile into an artifact the runtime runs without MLIR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build}
@@ -66,3 +67,8 @@ fi
 echo
 echo "== mp-run: f32 reference vs mixed precision, on the CPU"
 "$build/bin/mp-run" "$model" --pipeline "mp-mixed-precision{policy=$policy}" --compare-f32 --timing
+echo
+echo "== mp-compile: the artifact a GPU machine runs with only mp's runtime (no MLIR)"
+"$build/bin/mp-compile" "$model" -o "$out/model.mpa" --policy "$policy" --chip "$chip"
+"$here/.venv/bin/python" "$here/scripts/check-artifact.py" "$out/model.mpa"
+echo "run it on a GPU: mp-run --device=cuda $out/model.mpa (here: no CUDA driver, so that would exit 10)"

@@ -215,6 +215,97 @@ TEST_F(FakeDriver, ErrorsArePerThread) {
   EXPECT_EQ(mpcuContextRelease(context), MPCU_OK);
 }
 
+size_t countCalls(const std::string &calls, const std::string &what) {
+  size_t n = 0;
+  for (size_t at = calls.find(what); at != std::string::npos; at = calls.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+TEST_F(FakeDriver, PoolReusesBlocksAndFreesEverything) {
+  mpcuContext *context = nullptr;
+  ASSERT_EQ(mpcuContextCreate(driver, 0, &context), MPCU_OK) << lastError();
+  mpcuPool *pool = nullptr;
+  ASSERT_EQ(mpcuPoolCreate(context, &pool), MPCU_OK);
+  fake.reset();
+  mpcuDevicePtr a = 0, b = 0, c = 0;
+  ASSERT_EQ(mpcuPoolAlloc(pool, 1000, &a), MPCU_OK);
+  ASSERT_EQ(mpcuPoolAlloc(pool, 5000, &b), MPCU_OK);
+  ASSERT_EQ(mpcuPoolFree(pool, a), MPCU_OK);
+  // 900 bytes (rounded to 1024) fit the cached 1024-byte block: no driver call.
+  ASSERT_EQ(mpcuPoolAlloc(pool, 900, &c), MPCU_OK);
+  EXPECT_EQ(c, a);
+  EXPECT_EQ(countCalls(fake.calls(), "cuMemAlloc_v2;"), 2u);
+  mpcuPoolStats stats;
+  ASSERT_EQ(mpcuPoolGetStats(pool, &stats), MPCU_OK);
+  EXPECT_EQ(stats.liveBytes, 1024u + 5120u);
+  EXPECT_EQ(stats.cachedBytes, 0u);
+  EXPECT_EQ(stats.driverAllocations, 2u);
+  EXPECT_EQ(stats.reuses, 1u);
+  // A block much larger than the request is not handed out.
+  ASSERT_EQ(mpcuPoolFree(pool, b), MPCU_OK);
+  mpcuDevicePtr d = 0;
+  ASSERT_EQ(mpcuPoolAlloc(pool, 256, &d), MPCU_OK);
+  EXPECT_NE(d, b);
+  // Double frees and foreign pointers are errors, not corruption.
+  ASSERT_EQ(mpcuPoolFree(pool, d), MPCU_OK);
+  EXPECT_EQ(mpcuPoolFree(pool, d), MPCU_INVALID_ARGUMENT);
+  EXPECT_EQ(mpcuPoolFree(pool, 0x1234), MPCU_INVALID_ARGUMENT);
+  // Destroy frees live (c) and cached (b, d) blocks alike.
+  ASSERT_EQ(mpcuPoolDestroy(pool), MPCU_OK);
+  EXPECT_EQ(countCalls(fake.calls(), "cuMemFree_v2;"), 3u);
+  ASSERT_EQ(mpcuContextRelease(context), MPCU_OK);
+}
+
+TEST_F(FakeDriver, PoolOutOfMemoryReturnsCachedBlocksAndRetries) {
+  mpcuContext *context = nullptr;
+  ASSERT_EQ(mpcuContextCreate(driver, 0, &context), MPCU_OK) << lastError();
+  mpcuPool *pool = nullptr;
+  ASSERT_EQ(mpcuPoolCreate(context, &pool), MPCU_OK);
+  mpcuDevicePtr a = 0, b = 0;
+  ASSERT_EQ(mpcuPoolAlloc(pool, 4096, &a), MPCU_OK);
+  ASSERT_EQ(mpcuPoolFree(pool, a), MPCU_OK);
+  fake.failNext("cuMemAlloc_v2", 2); // the first try fails, the retry succeeds
+  ASSERT_EQ(mpcuPoolAlloc(pool, 1 << 20, &b), MPCU_OK) << lastError();
+  mpcuPoolStats stats;
+  ASSERT_EQ(mpcuPoolGetStats(pool, &stats), MPCU_OK);
+  EXPECT_EQ(stats.cachedBytes, 0u) << "the cached block went back to the driver";
+  ASSERT_EQ(mpcuPoolFree(pool, b), MPCU_OK);
+  // Without cached blocks to return, out of memory is reported.
+  ASSERT_EQ(mpcuPoolTrim(pool), MPCU_OK);
+  fake.failNext("cuMemAlloc_v2", 2);
+  mpcuDevicePtr c = 0;
+  EXPECT_EQ(mpcuPoolAlloc(pool, 64, &c), MPCU_DRIVER_ERROR);
+  EXPECT_NE(lastError().find("CUDA_ERROR_OUT_OF_MEMORY"), std::string::npos) << lastError();
+  ASSERT_EQ(mpcuPoolDestroy(pool), MPCU_OK);
+  ASSERT_EQ(mpcuContextRelease(context), MPCU_OK);
+}
+
+TEST_F(FakeDriver, PoolIsThreadSafe) {
+  mpcuContext *context = nullptr;
+  ASSERT_EQ(mpcuContextCreate(driver, 0, &context), MPCU_OK) << lastError();
+  mpcuPool *pool = nullptr;
+  ASSERT_EQ(mpcuPoolCreate(context, &pool), MPCU_OK);
+  auto work = [&] {
+    for (int i = 0; i < 200; ++i) {
+      mpcuDevicePtr p = 0;
+      if (mpcuPoolAlloc(pool, 256 * (1 + i % 7), &p) == MPCU_OK)
+        mpcuPoolFree(pool, p);
+    }
+  };
+  std::thread t1(work), t2(work), t3(work);
+  t1.join();
+  t2.join();
+  t3.join();
+  mpcuPoolStats stats;
+  ASSERT_EQ(mpcuPoolGetStats(pool, &stats), MPCU_OK);
+  EXPECT_EQ(stats.liveBytes, 0u);
+  EXPECT_EQ(stats.reuses + stats.driverAllocations, 600u);
+  EXPECT_LE(stats.driverAllocations, 21u); // at most 7 sizes x 3 threads
+  ASSERT_EQ(mpcuPoolDestroy(pool), MPCU_OK);
+  ASSERT_EQ(mpcuContextRelease(context), MPCU_OK);
+}
+
 TEST(CudaRuntime, InitFailureIsNoDriver) {
   FakeControls fake;
   ASSERT_NE(fake.library, nullptr);

@@ -339,7 +339,7 @@ int main(int argc, char **argv) {
   CudaDevice cuda;
   std::string artifact, temporaryArtifact;
   // A compiled artifact nobody asked to keep is removed on every exit path.
-  auto removeTemporary = llvm::make_scope_exit([&] {
+  llvm::scope_exit removeTemporary([&] {
     if (!temporaryArtifact.empty())
       llvm::sys::fs::remove_directories(temporaryArtifact);
   });

@@ -95,6 +95,28 @@ mpcuStatus mpcuCopyFileToDevice(mpcuContext *context, mpcuDevicePtr dst, const c
 mpcuStatus mpcuMemset(mpcuContext *context, mpcuDevicePtr dst, unsigned char value,
                       size_t bytes);
 
+/* A caching allocator: freed blocks return to the pool and serve later
+   requests (best fit among cached blocks at most twice the request), so
+   repeated runs allocate from the driver once. Sizes are rounded up to 256
+   bytes. When the driver is out of memory the pool returns its cached blocks
+   to the driver and tries once more. Thread-safe. */
+typedef struct mpcuPool mpcuPool;
+typedef struct mpcuPoolStats {
+  size_t liveBytes;      /* handed out and not freed */
+  size_t cachedBytes;    /* freed, kept for reuse */
+  size_t driverAllocations, reuses;
+} mpcuPoolStats;
+mpcuStatus mpcuPoolCreate(mpcuContext *context, mpcuPool **pool);
+mpcuStatus mpcuPoolAlloc(mpcuPool *pool, size_t bytes, mpcuDevicePtr *pointer);
+/* Returns a block to the pool; a pointer the pool did not hand out is
+   MPCU_INVALID_ARGUMENT. */
+mpcuStatus mpcuPoolFree(mpcuPool *pool, mpcuDevicePtr pointer);
+/* Gives the cached blocks back to the driver. */
+mpcuStatus mpcuPoolTrim(mpcuPool *pool);
+mpcuStatus mpcuPoolGetStats(mpcuPool *pool, mpcuPoolStats *stats);
+/* Frees every block, live ones included, and the pool. */
+mpcuStatus mpcuPoolDestroy(mpcuPool *pool);
+
 mpcuStatus mpcuStreamCreate(mpcuContext *context, mpcuStream **stream);
 mpcuStatus mpcuStreamSynchronize(mpcuStream *stream);
 mpcuStatus mpcuStreamDestroy(mpcuStream *stream);
