@@ -206,4 +206,40 @@ def MPFoldCasts : Pass<"mp-fold-casts"> {
   ];
 }
 
+def MPCompensateReductions : Pass<"mp-compensate-reductions"> {
+  let summary = "Rewrite long or low-precision sums to compensated (Kahan/Neumaier) summation";
+  let description = [{
+    Finds `linalg.generic` reductions whose payload accumulates a sum,
+    `out + f(inputs)` (sums, means, variances, dot products written as
+    generics), and rewrites those whose reduction length is at least
+    `min-length`, or whose accumulator is f16 or bf16, to carry a second
+    accumulator that captures the rounding error of every addition:
+
+    * `neumaier` (default): t = s + x; c += |s| >= |x| ? (s - t) + x
+      : (x - t) + s; the result is s + c, added by a separate elementwise op;
+    * `kahan`: y = x - c; t = s + y; c = (t - s) - y; the result is s.
+
+    The sum of n values then has an error bound independent of n (about
+    2 ulp plus n·ulp² of the result) instead of growing with n. Both
+    accumulators have the original accumulator type, so the decision's
+    compute type holds. Rewritten ops carry `mp.compensation` and are left
+    alone on a second run. Floating-point flags are not added: nothing may
+    reassociate the compensation away. Costs 3-4 extra additions per element.
+
+    Not rewritten (a remark with `remarks=true`): reductions whose payload is
+    not a plain sum into the accumulator, dynamic reduction lengths below the
+    threshold, and ops with several outputs.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"method", "method", "std::string", /*default=*/"\"neumaier\"",
+           "neumaier or kahan">,
+    Option<"minLength", "min-length", "int64_t", /*default=*/"4096",
+           "Rewrite f32/f64 sums at least this long (f16/bf16 sums always)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "A remark per rewritten or skipped reduction">,
+  ];
+}
+
 #endif // MP_TRANSFORMS_PASSES_TD

@@ -289,7 +289,15 @@ func.func @name_integer(%a: tensor<4xf32>) -> tensor<4xf32> {
 
 func.func @unknown_mp_attr(%a: tensor<4xf32>) -> tensor<4xf32> {
   // expected-error @+2 {{unknown attribute 'mp.report.casts_inserted' in the mp namespace}}
-  // expected-note @+1 {{known: mp.decision, mp.format, mp.policy, mp.name, mp.exposed_values, mp.warp_synchronous}}
+  // expected-note @+1 {{known: mp.decision, mp.format, mp.policy, mp.name, mp.exposed_values, mp.warp_synchronous, mp.compensation}}
   %0 = arith.addf %a, %a {mp.report.casts_inserted = 3} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @bad_compensation(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'mp.compensation' must be "kahan" or "neumaier", got "pairwise"}}
+  %0 = arith.addf %a, %a {mp.compensation = "pairwise"} : tensor<4xf32>
   return %0 : tensor<4xf32>
 }

@@ -275,6 +275,13 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' is a unit attribute of gpu.launch";
     return success();
   }
+  if (name == getCompensationAttrName()) {
+    auto method = dyn_cast<StringAttr>(value);
+    if (!method || (method.getValue() != "kahan" && method.getValue() != "neumaier"))
+      return op->emitError() << "'" << name << "' must be \"kahan\" or \"neumaier\", got "
+                             << value;
+    return success();
+  }
   InFlightDiagnostic diag = op->emitError() << "unknown attribute '" << name
                                             << "' in the mp namespace";
   if (name == "mp.class" || name == "mp.rule")
@@ -284,6 +291,7 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
     diag.attachNote() << "known: " << getDecisionAttrName() << ", "
                       << getFormatAttrName() << ", " << getPolicyAttrName() << ", "
                       << getNameAttrName() << ", " << getExposedValuesAttrName()
-                      << ", " << getWarpSynchronousAttrName();
+                      << ", " << getWarpSynchronousAttrName() << ", "
+                      << getCompensationAttrName();
   return diag;
 }

@@ -56,6 +56,12 @@ def MP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getWarpSynchronousAttrName() {
       return "mp.warp_synchronous";
     }
+    /// Name of the string attribute ("kahan" or "neumaier") that
+    /// mp-compensate-reductions puts on the reductions it rewrote (and on the
+    /// op adding the compensation back), so they are not rewritten again.
+    static constexpr ::llvm::StringLiteral getCompensationAttrName() {
+      return "mp.compensation";
+    }
   }];
 }
 
