@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -21,7 +22,7 @@ namespace {
 std::mutex mutex;
 std::string calls;
 std::map<std::string, int> failures;
-long live = 0;
+std::atomic<long> live{0}; // atomic: tests call the driver from several threads
 bool initialized = false;
 
 int enter(const char *name) {
