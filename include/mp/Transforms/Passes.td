@@ -242,4 +242,34 @@ def MPCompensateReductions : Pass<"mp-compensate-reductions"> {
   ];
 }
 
+def MPSplitPrecisionContractions : Pass<"mp-split-precision-contractions"> {
+  let summary = "Compute f32 contractions as sums of bf16/f16 partial products (bf16x3, bf16x6)";
+  let description = [{
+    Writes each f32 operand of an f32 contraction (`out + a * b`: named
+    matmuls and generic contractions, transposed and batched ones included)
+    as the sum of `parts` bf16 (or f16) parts, a = a0 + a1 + ..., each part
+    the rounded remainder of the previous ones, and replaces the contraction
+    by the partial products ai * bj with i + j < parts, accumulated in f32
+    from the smallest to the largest: 3 products for parts=2 (about 16
+    significant bits, "bf16x3"), 6 for parts=3 (about 24 bits, close to an f32
+    GEMM, "bf16x6"). Every partial product is a bf16 (f16) contraction with
+    f32 accumulation, so it runs on tensor cores when lowered.
+
+    Which contractions: those whose stable name (`mp.name`, else
+    file:line:col) is in `ops`, or every f32 contraction when `ops` is empty
+    (for layers marked sensitive: name them). f16 parts have a narrower range:
+    values beyond 65504 or tiny remainders lose accuracy; bf16 is the default.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"parts", "parts", "int64_t", /*default=*/"2", "Parts per operand: 2 or 3">,
+    Option<"format", "format", "std::string", /*default=*/"\"bf16\"",
+           "Type of the parts: bf16 or f16">,
+    ListOption<"ops", "ops", "std::string",
+               "Stable names of the contractions to split (default: every f32 contraction)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false", "A remark per split contraction">,
+  ];
+}
+
 #endif // MP_TRANSFORMS_PASSES_TD
