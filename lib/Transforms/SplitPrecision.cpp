@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -107,8 +108,44 @@ struct MPSplitPrecisionContractionsPass
     }
   }
 
+  /// The parts of a constant, computed here with the same roundings as the
+  /// split generic (nearest even, f32 remainders, zero after a part that is
+  /// not finite): weights are split once, at compile time.
+  SmallVector<Value> splitConstant(OpBuilder &b, Location loc, DenseElementsAttr data,
+                                   Type partType) {
+    auto type = cast<RankedTensorType>(data.getType());
+    const llvm::fltSemantics &partSemantics = cast<FloatType>(partType).getFloatSemantics();
+    SmallVector<SmallVector<APFloat>> values(parts);
+    for (APFloat x : data.getValues<APFloat>()) {
+      APFloat rest = x;
+      for (int64_t k = 0; k < parts; ++k) {
+        APFloat part = rest;
+        bool lost;
+        part.convert(partSemantics, APFloat::rmNearestTiesToEven, &lost);
+        values[k].push_back(part);
+        if (k + 1 == parts)
+          break;
+        APFloat wide = part;
+        wide.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+        if (!wide.isFinite()) {
+          rest = APFloat::getZero(APFloat::IEEEsingle());
+          continue;
+        }
+        rest.subtract(wide, APFloat::rmNearestTiesToEven);
+      }
+    }
+    SmallVector<Value> results;
+    for (int64_t k = 0; k < parts; ++k)
+      results.push_back(arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(type.clone(partType), values[k])));
+    return results;
+  }
+
   /// The parts of `value` (f32): `parts` tensors of the part type.
   SmallVector<Value> splitValue(OpBuilder &b, Location loc, Value value, Type partType) {
+    DenseElementsAttr constant;
+    if (matchPattern(value, m_Constant(&constant)))
+      return splitConstant(b, loc, constant, partType);
     auto type = cast<RankedTensorType>(value.getType());
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, value);
     SmallVector<Value> outs;
