@@ -49,6 +49,7 @@ config.substitutions.append(
 preload = lit_config.params.get("mp_preload")
 mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
 if preload:
+    config.available_features.add("sanitizers")
     mlir_opt = "env LD_PRELOAD=" + preload + " " + mlir_opt
     config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")
     config.environment["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "")
