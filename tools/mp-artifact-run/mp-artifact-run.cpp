@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -196,6 +197,8 @@ int main(int argc, char **argv) {
   mpArtifact *artifact = nullptr;
   if (mpArtifactOpen(dir.c_str(), &artifact))
     return fail(mpcuLastError());
+  // Closed on every path out of main.
+  std::unique_ptr<mpArtifact, void (*)(mpArtifact *)> artifactOwner(artifact, mpArtifactClose);
   int numInputs = mpArtifactNumInputs(artifact), numOutputs = mpArtifactNumOutputs(artifact);
   if (int(inputs.size()) != numInputs)
     return fail("the artifact takes " + std::to_string(numInputs) + " inputs, got " +
@@ -220,6 +223,7 @@ int main(int argc, char **argv) {
   mpcuDriver *driver = nullptr;
   if (mpcuStatus s = mpcuOpen(driverPath.empty() ? nullptr : driverPath.c_str(), &driver))
     return fail(mpcuLastError(), s);
+  std::unique_ptr<mpcuDriver, void (*)(mpcuDriver *)> driverOwner(driver, mpcuClose);
   int count = 0;
   if (mpcuStatus s = mpcuDeviceCount(driver, &count))
     return fail(mpcuLastError(), s);
@@ -276,11 +280,8 @@ int main(int argc, char **argv) {
   for (mpcuDevicePtr p : in) mpcuFree(context, p);
   for (mpcuDevicePtr p : out) mpcuFree(context, p);
   if (context) mpcuContextRelease(context);
-  mpcuClose(driver);
-  if (status) {
-    mpArtifactClose(artifact);
+  if (status)
     return fail(error, 6);
-  }
 
   std::sort(times.begin(), times.end());
   double median = times[times.size() / 2];
@@ -350,7 +351,6 @@ int main(int argc, char **argv) {
     json << "}";
   }
   json << "], \"min_cosine\": " << jsonNumber(minCosine) << "}\n";
-  mpArtifactClose(artifact);
   if (!jsonPath.empty()) {
     std::ofstream file(jsonPath);
     file << json.str();
