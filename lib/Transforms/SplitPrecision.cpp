@@ -210,8 +210,16 @@ struct MPSplitPrecisionContractionsPass
             Value xy = arith::MulFOp::create(nb, nloc, x, y);
             linalg::YieldOp::create(nb, nloc, ValueRange{arith::AddFOp::create(nb, nloc, args[2], xy)});
           });
-      acc = product.getResult(0);
-      last = product;
+      // As a named op where one fits (matmul, batch_matmul, transposed
+      // variants): CPU vectorization and the GPU mapper know those best.
+      Operation *result = product;
+      rewriter.setInsertionPoint(product);
+      if (FailureOr<linalg::LinalgOp> named = linalg::specializeGenericOp(rewriter, product);
+          succeeded(named))
+        result = named->getOperation();
+      b.setInsertionPointAfter(result);
+      acc = result->getResult(0);
+      last = result;
     }
     // The op's name and other annotations stay on the largest product; its
     // decision (f32) no longer describes any of them.

@@ -12,10 +12,10 @@
 // CHECK:   %[[LO:.*]] = arith.truncf %[[S]] : f32 to bf16
 // CHECK:   linalg.yield %[[HI]], %[[LO]] : bf16, bf16
 // CHECK: %[[B:.*]]:2 = linalg.generic {{.*}} ins(%arg1 : tensor<32x16xf32>)
-// CHECK: %[[P1:.*]] = linalg.generic {{.*}} ins(%[[A]]#0, %[[B]]#1 : {{.*}}) outs(%arg2 : tensor<8x16xf32>)
-// CHECK: %[[P2:.*]] = linalg.generic {{.*}} ins(%[[A]]#1, %[[B]]#0 : {{.*}}) outs(%[[P1]] : tensor<8x16xf32>)
-// CHECK: %[[P3:.*]] = linalg.generic {{.*}} ins(%[[A]]#0, %[[B]]#0 : {{.*}}) outs(%[[P2]] : tensor<8x16xf32>)
-// CHECK-SAME: mp.name = "proj"
+// The products are named matmuls again (bf16 in, f32 accumulation).
+// CHECK: %[[P1:.*]] = linalg.matmul ins(%[[A]]#0, %[[B]]#1 : tensor<8x32xbf16>, tensor<32x16xbf16>) outs(%arg2 : tensor<8x16xf32>)
+// CHECK: %[[P2:.*]] = linalg.matmul ins(%[[A]]#1, %[[B]]#0 : {{.*}}) outs(%[[P1]] : tensor<8x16xf32>)
+// CHECK: %[[P3:.*]] = linalg.matmul {mp.name = "proj"} ins(%[[A]]#0, %[[B]]#0 : {{.*}}) outs(%[[P2]] : tensor<8x16xf32>)
 // CHECK: return %[[P3]]
 
 // F16-LABEL: func.func @matmul
