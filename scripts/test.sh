@@ -69,7 +69,8 @@ if "$here/scripts/fuzz.sh"; then passed=$((passed + 1)); else failed=$((failed +
 echo "== determinism (byte-identical output of every shipped pipeline)"
 if [ -d "$corpus" ]; then
   if "$here/.venv/bin/python" "$here/scripts/determinism-check.py" --mp-opt "$build/bin/mp-opt" \
-      --corpus "$corpus"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+      --corpus "$corpus" --mp-compile "$build/bin/mp-compile" \
+      --example "$here/examples/transformer-block.mlir"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 else
   failed=$((failed + 1))
 fi
