@@ -64,9 +64,9 @@ struct MPCompensateReductionsPass
   using MPCompensateReductionsBase::MPCompensateReductionsBase;
 
   void runOnOperation() override {
-    if (method != "neumaier" && method != "kahan") {
-      getOperation()->emitError() << "mp-compensate-reductions: method must be neumaier or "
-                                     "kahan, not '"
+    if (method != "neumaier" && method != "kahan" && method != "pairwise") {
+      getOperation()->emitError() << "mp-compensate-reductions: method must be neumaier, "
+                                     "kahan or pairwise, not '"
                                   << method << "'";
       return signalPassFailure();
     }
@@ -99,6 +99,9 @@ struct MPCompensateReductionsPass
       return skip(length ? "the sum has " + Twine(*length) + " terms, fewer than min-length " +
                                Twine(int64_t(minLength))
                          : Twine("its length is dynamic"));
+
+    if (method == "pairwise")
+      return rewriteBlocked(op, resultType, floatType, skip);
 
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -176,6 +179,130 @@ struct MPCompensateReductionsPass
                       << (length ? Twine(*length) : Twine("a dynamic number of")) << " "
                       << floatType << " terms";
     op.getResult(0).replaceAllUsesWith(result);
+    op.erase();
+  }
+
+  /// Two-level (blocked pairwise) summation: the reduction dimension of
+  /// length n = outer * block (block the largest divisor of n at most
+  /// sqrt(n)) is split; the first generic sums each block of `block` terms
+  /// into its own partial sum (a new parallel dimension), the second sums
+  /// the `outer` partial sums into the accumulator. The error bound drops
+  /// from about n to block + outer roundings; no extra flops per term.
+  void rewriteBlocked(linalg::GenericOp op, RankedTensorType resultType, FloatType floatType,
+                      llvm::function_ref<void(const Twine &)> skip) {
+    SmallVector<unsigned> reductionDims;
+    op.getReductionDims(reductionDims);
+    if (reductionDims.size() != 1)
+      return skip("pairwise summation needs exactly one reduction dimension");
+    unsigned r = reductionDims.front();
+    int64_t n = op.getStaticLoopRanges()[r];
+    if (ShapedType::isDynamic(n))
+      return skip("its length is dynamic");
+    int64_t block = 1;
+    for (int64_t candidate = 2; candidate * candidate <= n; ++candidate)
+      if (n % candidate == 0)
+        block = candidate;
+    if (block < 2)
+      return skip("its length " + Twine(n) + " has no divisor to block by");
+    int64_t outer = n / block;
+    unsigned numDims = op.getNumLoops();
+    MLIRContext *ctx = op.getContext();
+    AffineExpr outerDim = getAffineDimExpr(numDims, ctx);
+
+    // Inputs indexed by the reduction dimension get it split in two; all are
+    // checked before the IR changes.
+    SmallVector<std::optional<unsigned>> positions;
+    for (OpOperand *operand : op.getDpsInputOperands()) {
+      std::optional<unsigned> position;
+      for (auto [i, expr] : llvm::enumerate(op.getMatchingIndexingMap(operand).getResults())) {
+        if (auto dim = dyn_cast<AffineDimExpr>(expr); dim && dim.getPosition() == r) {
+          if (position)
+            return skip("an input is indexed twice by the reduction dimension");
+          position = i;
+        } else if (expr.isFunctionOfDim(r)) {
+          return skip("an input is indexed by an expression of the reduction dimension");
+        }
+      }
+      auto type = dyn_cast<RankedTensorType>(operand->get().getType());
+      if (position && (!type || type.getDimSize(*position) != n))
+        return skip("an input's reduced dimension is not static");
+      positions.push_back(position);
+    }
+    SmallVector<std::pair<Value, AffineMap>> inputs;
+    for (auto [operand, position] : llvm::zip(op.getDpsInputOperands(), positions)) {
+      SmallVector<AffineExpr> results(op.getMatchingIndexingMap(operand).getResults());
+      Value value = operand->get();
+      if (position) {
+        auto type = cast<RankedTensorType>(value.getType());
+        SmallVector<int64_t> shape(type.getShape());
+        shape[*position] = block;
+        shape.insert(shape.begin() + *position, outer);
+        SmallVector<ReassociationIndices> groups;
+        for (int64_t d = 0, e = type.getRank(); d < e; ++d) {
+          if (d < int64_t(*position))
+            groups.push_back({d});
+          else if (d == int64_t(*position))
+            groups.push_back({d, d + 1});
+          else
+            groups.push_back({d + 1});
+        }
+        results[*position] = getAffineDimExpr(r, ctx);
+        results.insert(results.begin() + *position, outerDim);
+        OpBuilder b(op);
+        value = tensor::ExpandShapeOp::create(b, op.getLoc(), type.clone(shape), value, groups);
+      }
+      inputs.push_back({value, AffineMap::get(numDims + 1, 0, results, ctx)});
+    }
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value init = op.getDpsInitOperand(0)->get();
+    // Partial sums: the accumulator's shape plus one dimension of `outer`.
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, init);
+    sizes.push_back(b.getIndexAttr(outer));
+    Value empty = tensor::EmptyOp::create(b, loc, sizes, floatType);
+    Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(floatType, 0.0));
+    Value partialInit = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    AffineMap outMap = op.getIndexingMapsArray().back();
+    SmallVector<AffineExpr> partialResults(outMap.getResults());
+    partialResults.push_back(outerDim);
+    SmallVector<AffineMap> maps;
+    SmallVector<Value> values;
+    for (auto &[value, map] : inputs) {
+      values.push_back(value);
+      maps.push_back(map);
+    }
+    maps.push_back(AffineMap::get(numDims + 1, 0, partialResults, ctx));
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    iterators.push_back(utils::IteratorType::parallel);
+    auto blocks = linalg::GenericOp::create(b, loc, TypeRange{partialInit.getType()}, values,
+                                            ValueRange{partialInit}, maps, iterators);
+    IRMapping mapping;
+    op.getRegion().cloneInto(&blocks.getRegion(), mapping);
+    blocks->setAttrs(op->getDiscardableAttrDictionary());
+    StringAttr methodAttr = b.getStringAttr("pairwise");
+    blocks->setAttr(MPDialect::getCompensationAttrName(), methodAttr);
+
+    // The partial sums, summed into the accumulator.
+    int64_t rank = resultType.getRank();
+    AffineMap all = b.getMultiDimIdentityMap(rank + 1);
+    AffineMap dropLast = AffineMap::get(rank + 1, 0, all.getResults().drop_back(), ctx);
+    SmallVector<utils::IteratorType> outerIterators(rank, utils::IteratorType::parallel);
+    outerIterators.push_back(utils::IteratorType::reduction);
+    auto total = linalg::GenericOp::create(
+        b, loc, TypeRange{resultType}, ValueRange{blocks.getResult(0)}, ValueRange{init},
+        ArrayRef<AffineMap>{all, dropLast}, outerIterators,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          linalg::YieldOp::create(nb, nloc,
+                                  ValueRange{arith::AddFOp::create(nb, nloc, args[1], args[0])});
+        });
+    total->setAttr(MPDialect::getCompensationAttrName(), methodAttr);
+    if (Attribute decision = op->getAttr(MPDialect::getDecisionAttrName()))
+      total->setAttr(MPDialect::getDecisionAttrName(), decision);
+    if (remarks)
+      op.emitRemark() << "pairwise summation of " << n << " " << floatType << " terms as "
+                      << outer << " blocks of " << block;
+    op.getResult(0).replaceAllUsesWith(total.getResult(0));
     op.erase();
   }
 };

@@ -1,5 +1,6 @@
 // RUN: mp-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(mp-compensate-reductions{min-length=1024 remarks=true}))" --verify-diagnostics | FileCheck %s
 // RUN: mp-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(mp-compensate-reductions{method=kahan min-length=1024}))" | FileCheck %s --check-prefix=KAHAN
+// RUN: mp-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(mp-compensate-reductions{method=pairwise min-length=1024}))" | FileCheck %s --check-prefix=PAIRWISE
 
 #x = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
@@ -29,6 +30,17 @@
 // CHECK:   arith.addf
 // CHECK: } -> tensor<4xf32>
 // CHECK: return %[[OUT]]
+
+// 4096 = 64 blocks of 64: the input is reshaped, each block summed with the
+// original payload into a partial sum, then the partial sums added up.
+// PAIRWISE-LABEL: func.func @sum_of_squares
+// PAIRWISE: %[[X2:.*]] = tensor.expand_shape %arg0 {{\[\[}}0], [1, 2]] output_shape [4, 64, 64] : tensor<4x4096xf32> into tensor<4x64x64xf32>
+// PAIRWISE: %[[P:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]{{.*}} ins(%[[X2]] : tensor<4x64x64xf32>) outs(%{{.*}} : tensor<4x64xf32>)
+// PAIRWISE-SAME: mp.compensation = "pairwise"
+// PAIRWISE:   arith.mulf
+// PAIRWISE: %[[S:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[P]] : tensor<4x64xf32>) outs(%arg1 : tensor<4xf32>)
+// PAIRWISE-SAME: mp.compensation = "pairwise"
+// PAIRWISE: return %[[S]]
 
 // KAHAN-LABEL: func.func @sum_of_squares
 // KAHAN: %[[R:.*]]:2 = linalg.generic

@@ -217,11 +217,16 @@ def MPCompensateReductions : Pass<"mp-compensate-reductions"> {
 
     * `neumaier` (default): t = s + x; c += |s| >= |x| ? (s - t) + x
       : (x - t) + s; the result is s + c, added by a separate elementwise op;
-    * `kahan`: y = x - c; t = s + y; c = (t - s) - y; the result is s.
+    * `kahan`: y = x - c; t = s + y; c = (t - s) - y; the result is s;
+    * `pairwise`: blocked two-level summation for one reduction dimension of
+      static length n = outer * block (block the largest divisor of n at most
+      sqrt(n)): one generic sums each block into a partial sum, a second sums
+      the partial sums. No extra flops; the error bound drops from about n to
+      block + outer roundings.
 
-    The sum of n values then has an error bound independent of n (about
-    2 ulp plus n·ulp² of the result) instead of growing with n. Both
-    accumulators have the original accumulator type, so the decision's
+    With Kahan or Neumaier the sum of n values has an error bound independent
+    of n (about 2 ulp plus n·ulp² of the result) instead of growing with n.
+    Every accumulator keeps the original accumulator type, so the decision's
     compute type holds. Rewritten ops carry `mp.compensation` and are left
     alone on a second run. Floating-point flags are not added: nothing may
     reassociate the compensation away. Costs 3-4 extra additions per element.
@@ -234,7 +239,7 @@ def MPCompensateReductions : Pass<"mp-compensate-reductions"> {
                            "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
   let options = [
     Option<"method", "method", "std::string", /*default=*/"\"neumaier\"",
-           "neumaier or kahan">,
+           "neumaier, kahan or pairwise">,
     Option<"minLength", "min-length", "int64_t", /*default=*/"4096",
            "Rewrite f32/f64 sums at least this long (f16/bf16 sums always)">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",

@@ -297,7 +297,7 @@ func.func @unknown_mp_attr(%a: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @bad_compensation(%a: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{'mp.compensation' must be "kahan" or "neumaier", got "pairwise"}}
-  %0 = arith.addf %a, %a {mp.compensation = "pairwise"} : tensor<4xf32>
+  // expected-error @+1 {{'mp.compensation' must be "kahan", "neumaier" or "pairwise", got "tree"}}
+  %0 = arith.addf %a, %a {mp.compensation = "tree"} : tensor<4xf32>
   return %0 : tensor<4xf32>
 }

@@ -277,8 +277,10 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
   }
   if (name == getCompensationAttrName()) {
     auto method = dyn_cast<StringAttr>(value);
-    if (!method || (method.getValue() != "kahan" && method.getValue() != "neumaier"))
-      return op->emitError() << "'" << name << "' must be \"kahan\" or \"neumaier\", got "
+    if (!method || (method.getValue() != "kahan" && method.getValue() != "neumaier" &&
+                    method.getValue() != "pairwise"))
+      return op->emitError() << "'" << name
+                             << "' must be \"kahan\", \"neumaier\" or \"pairwise\", got "
                              << value;
     return success();
   }
