@@ -4,7 +4,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-pkgs=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 ninja-build ccache cmake)
+# gcc/g++: the build's default compilers and the `cc` that mp-compile builds
+# libmodel.so with; binutils: nm for the artifact tests.
+pkgs=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 ninja-build ccache cmake gcc g++ binutils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

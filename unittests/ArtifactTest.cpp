@@ -10,6 +10,8 @@
 
 #include "mp/Runtime/Model.h"
 
+#include "FakeCudaControls.h"
+
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
@@ -21,35 +23,6 @@
 #include <thread>
 
 namespace {
-
-struct FakeControls {
-  void *library = nullptr;
-  const char *(*calls)() = nullptr;
-  void (*reset)() = nullptr;
-  void (*failNext)(const char *, int) = nullptr;
-  long (*liveObjects)() = nullptr;
-
-  FakeControls() {
-    library = dlopen(MP_FAKE_CUDA_DRIVER, RTLD_NOW | RTLD_LOCAL);
-    if (!library)
-      return;
-    calls = reinterpret_cast<const char *(*)()>(dlsym(library, "fakeCudaCalls"));
-    reset = reinterpret_cast<void (*)()>(dlsym(library, "fakeCudaReset"));
-    failNext = reinterpret_cast<void (*)(const char *, int)>(dlsym(library, "fakeCudaFailNext"));
-    liveObjects = reinterpret_cast<long (*)()>(dlsym(library, "fakeCudaLiveObjects"));
-  }
-  ~FakeControls() {
-    if (library)
-      dlclose(library);
-  }
-};
-
-size_t count(const std::string &text, const std::string &what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
 
 std::string readFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
@@ -111,16 +84,16 @@ TEST_F(ArtifactTest, RunsEveryLaunchAndFreesEverything) {
   std::string calls = fake.calls();
   // 19 distinct kernels, each looked up in the PTX it was loaded from (the
   // fake refuses names that are not an .entry), and the weights uploaded.
-  EXPECT_EQ(count(calls, "cuModuleLoadDataEx;"), 19u);
-  EXPECT_EQ(count(calls, "cuModuleGetFunction;"), 19u);
-  EXPECT_EQ(count(calls, "cuMemcpyHtoD_v2;"), 1u);
+  EXPECT_EQ(countCalls(calls, "cuModuleLoadDataEx;"), 19u);
+  EXPECT_EQ(countCalls(calls, "cuModuleGetFunction;"), 19u);
+  EXPECT_EQ(countCalls(calls, "cuMemcpyHtoD_v2;"), 1u);
 
   mpcuDevicePtr in = 0, out = 0;
   ASSERT_EQ(mpcuMalloc(context, mpArtifactInputBytes(artifact, 0), &in), MPCU_OK);
   ASSERT_EQ(mpcuMalloc(context, mpArtifactOutputBytes(artifact, 0), &out), MPCU_OK);
   fake.reset();
   ASSERT_EQ(mpArtifactRun(artifact, instance, nullptr, &in, &out), MPCU_OK) << mpcuLastError();
-  EXPECT_EQ(count(fake.calls(), "cuLaunchKernel;"), 28u);
+  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 28u);
   EXPECT_EQ(mpArtifactRun(artifact, instance, nullptr, nullptr, &out), MPCU_INVALID_ARGUMENT);
   mpcuFree(context, in);
   mpcuFree(context, out);
@@ -139,7 +112,7 @@ TEST_F(ArtifactTest, OutOfMemoryWhileLoadingIsCleanedUp) {
   EXPECT_NE(message.find("uploading the weights: cuMemAlloc_v2"), std::string::npos) << message;
   EXPECT_NE(message.find("CUDA_ERROR_OUT_OF_MEMORY"), std::string::npos) << message;
   // Everything loaded before the failure (19 modules) was unloaded.
-  EXPECT_EQ(count(fake.calls(), "cuModuleUnload;"), 19u);
+  EXPECT_EQ(countCalls(fake.calls(), "cuModuleUnload;"), 19u);
   mpArtifactClose(artifact);
 }
 
@@ -233,7 +206,7 @@ TEST_F(ArtifactTest, InstancesRunFromSeveralThreads) {
   b.join();
   EXPECT_EQ(results[0], MPCU_OK);
   EXPECT_EQ(results[1], MPCU_OK);
-  EXPECT_EQ(count(fake.calls(), "cuLaunchKernel;"), 2u * 20 * 28);
+  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 2u * 20 * 28);
   mpArtifactClose(artifact);
 }
 

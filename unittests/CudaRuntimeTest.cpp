@@ -7,6 +7,8 @@
 
 #include "mp/Runtime/Cuda.h"
 
+#include "FakeCudaControls.h"
+
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
@@ -15,29 +17,6 @@
 #include <thread>
 
 namespace {
-
-/// The fake driver's test controls, found in the loaded library.
-struct FakeControls {
-  void *library = nullptr;
-  const char *(*calls)() = nullptr;
-  void (*reset)() = nullptr;
-  void (*failNext)(const char *, int) = nullptr;
-  long (*liveObjects)() = nullptr;
-
-  FakeControls() {
-    library = dlopen(MP_FAKE_CUDA_DRIVER, RTLD_NOW | RTLD_LOCAL);
-    if (!library)
-      return;
-    calls = reinterpret_cast<const char *(*)()>(dlsym(library, "fakeCudaCalls"));
-    reset = reinterpret_cast<void (*)()>(dlsym(library, "fakeCudaReset"));
-    failNext = reinterpret_cast<void (*)(const char *, int)>(dlsym(library, "fakeCudaFailNext"));
-    liveObjects = reinterpret_cast<long (*)()>(dlsym(library, "fakeCudaLiveObjects"));
-  }
-  ~FakeControls() {
-    if (library)
-      dlclose(library);
-  }
-};
 
 std::string lastError() { return mpcuLastError(); }
 
@@ -213,13 +192,6 @@ TEST_F(FakeDriver, ErrorsArePerThread) {
   EXPECT_EQ(other, "");
   EXPECT_NE(lastError().find("CUDA_ERROR_OUT_OF_MEMORY"), std::string::npos);
   EXPECT_EQ(mpcuContextRelease(context), MPCU_OK);
-}
-
-size_t countCalls(const std::string &calls, const std::string &what) {
-  size_t n = 0;
-  for (size_t at = calls.find(what); at != std::string::npos; at = calls.find(what, at + 1))
-    ++n;
-  return n;
 }
 
 TEST_F(FakeDriver, PoolReusesBlocksAndFreesEverything) {

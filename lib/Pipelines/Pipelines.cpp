@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mp/Pipelines/Pipelines.h"
+#include "mp/Conversion/GPUObjects.h"
 #include "mp/Conversion/Passes.h"
 #include "mp/Transforms/Passes.h"
 
@@ -142,14 +143,6 @@ static void buildGPUMapping(OpPassManager &pm, const mp::LowerToPTXOptions &opti
 
 /// The CUDA toolkit: the option, else the usual environment variables, else
 /// NVIDIA's default install location.
-static std::string cudaToolkit(const mp::LowerToPTXOptions &options) {
-  if (!options.cudaPath.empty())
-    return options.cudaPath;
-  for (const char *name : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"})
-    if (const char *value = std::getenv(name); value && *value)
-      return value;
-  return "/usr/local/cuda";
-}
 
 void mp::buildLowerToPTXPipeline(OpPassManager &pm, const LowerToPTXOptions &options) {
   MPGPUCheckTargetOptions check;
@@ -175,7 +168,7 @@ void mp::buildLowerToPTXPipeline(OpPassManager &pm, const LowerToPTXOptions &opt
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
-  std::string toolkit = cudaToolkit(options);
+  std::string toolkit = getCudaToolkitRoot(options.cudaPath);
   MPGPUCheckLibdeviceOptions libdevice;
   libdevice.cudaPath = toolkit;
   pm.addPass(createMPGPUCheckLibdevice(libdevice));

@@ -22,6 +22,8 @@
 
 #include "mp/Target/Artifact.h"
 
+#include "mp/Conversion/GPUObjects.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -906,16 +908,13 @@ LogicalResult ArtifactWriter::writeFiles() {
       auto object = dyn_cast<gpu::ObjectAttr>(attr);
       if (!object)
         continue;
-      std::string chip = "unknown";
-      if (auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()))
-        chip = target.getChip().str();
-      bool assembly = object.getFormat() == gpu::CompilationTarget::Assembly;
-      if (!assembly && object.getFormat() != gpu::CompilationTarget::Binary)
+      if (object.getFormat() != gpu::CompilationTarget::Assembly &&
+          object.getFormat() != gpu::CompilationTarget::Binary)
         return binary.emitError() << "kernels in format '"
                                   << stringifyCompilationTarget(object.getFormat())
                                   << "' cannot be loaded by the runtime; use ptx or cubin";
-      std::string name = (binary.getName() + "." + chip + (assembly ? ".ptx" : ".cubin")).str();
-      if (failed(writeFile(binary, path(name), object.getObject().getValue())))
+      if (failed(writeFile(binary, path(mp::getKernelFileName(binary.getName(), object)),
+                           object.getObject().getValue())))
         return failure();
     }
   }
@@ -942,9 +941,9 @@ LogicalResult ArtifactWriter::run() {
                                << " (kernels must be serialized: run mp-lower-to-ptx)";
     std::string chip;
     for (Attribute attr : op.getObjects())
-      if (auto object = dyn_cast<gpu::ObjectAttr>(attr))
-        if (auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()))
-          chip = target.getChip().str();
+      if (auto object = dyn_cast<gpu::ObjectAttr>(attr);
+          object && isa<NVVM::NVVMTargetAttr>(object.getTarget()))
+        chip = mp::getObjectChip(object);
     if (chip.empty())
       return op.emitError() << "no NVVM object in gpu.binary @" << binary;
     moduleIndex[binary] = moduleStems.size();

@@ -59,6 +59,13 @@ std::optional<int64_t> reductionLength(linalg::GenericOp op) {
   return length;
 }
 
+/// A tensor of `sizes` filled with zeros of `type` (an accumulator's start).
+Value zeros(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, FloatType type) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, type);
+  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));
+  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+}
+
 struct MPCompensateReductionsPass
     : mp::impl::MPCompensateReductionsBase<MPCompensateReductionsPass> {
   using MPCompensateReductionsBase::MPCompensateReductionsBase;
@@ -108,9 +115,7 @@ struct MPCompensateReductionsPass
     Value init = op.getDpsInitOperand(0)->get();
     // The compensation starts at zero, shaped like the accumulator.
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, init);
-    Value empty = tensor::EmptyOp::create(b, loc, sizes, floatType);
-    Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(floatType, 0.0));
-    Value compInit = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    Value compInit = zeros(b, loc, sizes, floatType);
 
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     maps.push_back(maps.back());
@@ -260,9 +265,7 @@ struct MPCompensateReductionsPass
     // Partial sums: the accumulator's shape plus one dimension of `outer`.
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, init);
     sizes.push_back(b.getIndexAttr(outer));
-    Value empty = tensor::EmptyOp::create(b, loc, sizes, floatType);
-    Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(floatType, 0.0));
-    Value partialInit = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    Value partialInit = zeros(b, loc, sizes, floatType);
     AffineMap outMap = op.getIndexingMapsArray().back();
     SmallVector<AffineExpr> partialResults(outMap.getResults());
     partialResults.push_back(outerDim);

@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mp/Conversion/GPUObjects.h"
 #include "mp/InitMP.h"
 #include "mp/Target/Artifact.h"
 
@@ -103,15 +104,6 @@ std::string join(llvm::StringRef dir, llvm::StringRef name) {
   return std::string(path);
 }
 
-std::string toolkitRoot() {
-  if (!cudaPath.empty())
-    return cudaPath;
-  for (const char *name : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"})
-    if (const char *value = std::getenv(name); value && *value)
-      return value;
-  return "/usr/local/cuda";
-}
-
 /// The directory holding libmpRuntimeCuda.so: ../lib of this executable (the
 /// build tree and an install alike), or empty.
 std::string runtimeLibDir(const char *argv0) {
@@ -191,7 +183,7 @@ int compileParsed(MLIRContext &context, llvm::SourceMgr &sourceMgr, const char *
     return 2;
 
   // Cubins next to the PTX, for the artifact's chip.
-  std::string ptxas = join(join(toolkitRoot(), "bin"), "ptxas");
+  std::string ptxas = join(join(mp::getCudaToolkitRoot(cudaPath), "bin"), "ptxas");
   if (!llvm::sys::fs::can_execute(ptxas)) {
     if (cubin == "always")
       return fail("ptxas not found at '" + ptxas + "' (--cuda-path)", 3);
@@ -253,7 +245,6 @@ int compileParsed(MLIRContext &context, llvm::SourceMgr &sourceMgr, const char *
 /// checked against the buffer's expected-* comments instead (0: they match).
 int compile(MLIRContext &context, std::unique_ptr<llvm::MemoryBuffer> file, const char *argv0,
             bool verify) {
-  std::string error;
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   if (verify) {

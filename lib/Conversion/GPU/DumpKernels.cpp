@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mp/Conversion/GPUObjects.h"
 #include "mp/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -84,11 +85,7 @@ struct MPGPUDumpKernelsPass
         auto object = dyn_cast<gpu::ObjectAttr>(attr);
         if (!object)
           continue;
-        std::string chip = "unknown";
-        if (auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()))
-          chip = target.getChip().str();
-        bool assembly = object.getFormat() == gpu::CompilationTarget::Assembly;
-        std::string name = (binary.getName() + "." + chip + (assembly ? ".ptx" : ".cubin")).str();
+        std::string name = getKernelFileName(binary.getName(), object);
         SmallString<256> path(dir);
         llvm::sys::path::append(path, name);
         std::error_code ec;
