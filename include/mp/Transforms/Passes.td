@@ -277,4 +277,88 @@ def MPSplitPrecisionContractions : Pass<"mp-split-precision-contractions"> {
   ];
 }
 
+
+//===----------------------------------------------------------------------===//
+// Ranges and scaling
+//===----------------------------------------------------------------------===//
+
+def MPPrintRanges : Pass<"mp-print-ranges", "::mlir::ModuleOp"> {
+  let summary = "Print the range analysis: a remark per float value (test pass)";
+  let description = [{
+    Runs the range analysis (mp/Analysis/RangeAnalysis.h) and emits a remark
+    at every op with float results, `range [lo, hi]` per result (`unbounded`
+    when nothing bounds it), and at every function with float arguments. For
+    lit tests of the analysis; changes nothing.
+  }];
+  let options = [
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Calibration file (mp-run --calibrate) seeding |x| <= abs_max by value name">
+  ];
+}
+
+def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
+  let summary = "Insert scales: the f16 overflow guard, fp8 and int8/int4 quantization";
+  let description = [{
+    Runs on decided IR, before mp-materialize (mp-mixed-precision runs it
+    between mp-assign-precision and mp-materialize), so weights are quantized
+    from the model's own values.
+
+    f16 overflow guard (`f16-guard`, on by default): an op decided f16 whose
+    result range (range analysis: constants, `mp.range` annotations,
+    `calibration`) exceeds 65504 is rescaled by a power of two 2^-k folded
+    into its payload (before the rounding to f16) and undone in each consumer
+    (generics: after the exact widening; contractions with a zero
+    accumulator: on their f32 result). Powers of two are exact, so the only
+    rounding left is the f16 rounding of the scaled value. When a consumer
+    cannot absorb the scale (a function result, an op without a payload),
+    the op is kept in f32 instead (rule suffix `keeps-f32:range`) and so are
+    the elementwise and data-movement ops that follow it.
+
+    Quantization (`quantize`): decided contractions with f32 accumulation are
+    rewritten to compute on quantized operands:
+    - `fp8`: both operands f8E4M3FN (or f8E5M2 with `fp8-format=e5m2`),
+      weights (constant operands) per output channel (or per tensor) with
+      scales computed at compile time; activations scaled per token (or per
+      tensor) from their amax at run time (`activation-scales=dynamic`) or
+      from the calibration file (`static`); products exact, f32 accumulation,
+      the scales applied to the f32 result (epilogue).
+    - `w8a8`: the same with symmetric int8 ([-127, 127]) and i32 accumulation.
+    - `w8a16`: int8 weights per output channel, activations unchanged (bf16),
+      dequantization (f16 scales, exact in f32) inside the contraction.
+    - `w4a16`: int4 weights per group of `group-size` along the reduction
+      (f16 scales), dequantized inside the contraction.
+    Options `smooth-alpha` (SmoothQuant-style migration of activation
+    outliers into the weights, from calibration) apply to fp8 and w8a8.
+    Every rewritten contraction and every op added carries `mp.scaling`.
+  }];
+  let options = [
+    Option<"f16Guard", "f16-guard", "bool", /*default=*/"true",
+           "Rescale (or keep in f32) f16 values whose range exceeds 65504">,
+    Option<"quantize", "quantize", "std::string", /*default=*/"\"none\"",
+           "none, fp8, w8a8, w8a16 or w4a16">,
+    Option<"fp8Format", "fp8-format", "std::string", /*default=*/"\"e4m3\"",
+           "fp8 element type: e4m3 (f8E4M3FN) or e5m2 (f8E5M2)">,
+    Option<"weightGranularity", "weight-granularity", "std::string",
+           /*default=*/"\"per-channel\"",
+           "Weight scales for fp8/w8a8/w8a16: per-channel or per-tensor">,
+    Option<"activationGranularity", "activation-granularity", "std::string",
+           /*default=*/"\"per-token\"",
+           "Activation scales for fp8/w8a8: per-token or per-tensor">,
+    Option<"activationScales", "activation-scales", "std::string",
+           /*default=*/"\"dynamic\"",
+           "dynamic (amax at run time) or static (from the calibration file)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Group size along the reduction for w4a16">,
+    Option<"smoothAlpha", "smooth-alpha", "double", /*default=*/"0.0",
+           "SmoothQuant migration strength in (0, 1]; 0 disables (needs calibration)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Calibration file from mp-run --calibrate (ranges, static scales, smoothing)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "A remark per scaling decision">
+  ];
+  let dependentDialects = ["::mp::MPDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // MP_TRANSFORMS_PASSES_TD

@@ -1,5 +1,6 @@
 //===- MPAttrs.cpp - mp attributes: format and policy ---------------------===//
 
+#include <cmath>
 #include "mp/Dialect/MP/IR/MPDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -235,6 +236,37 @@ DecisionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 // Discardable attributes of the mp namespace
 //===----------------------------------------------------------------------===//
 
+/// `mp.range = [lo, hi]`: two float attributes, lo <= hi, neither NaN.
+static LogicalResult
+verifyRangeAnnotation(Attribute value,
+                      llvm::function_ref<InFlightDiagnostic()> emitError) {
+  auto array = dyn_cast<ArrayAttr>(value);
+  if (!array || array.size() != 2 || !isa<FloatAttr>(array[0]) ||
+      !isa<FloatAttr>(array[1]))
+    return emitError() << "'mp.range' must be [lo, hi] with two float values, got "
+                       << value;
+  double lo = cast<FloatAttr>(array[0]).getValueAsDouble();
+  double hi = cast<FloatAttr>(array[1]).getValueAsDouble();
+  if (std::isnan(lo) || std::isnan(hi) || lo > hi)
+    return emitError() << "'mp.range' needs lo <= hi (and no NaN), got " << value;
+  return success();
+}
+
+LogicalResult MPDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                  unsigned argIndex,
+                                                  NamedAttribute attribute) {
+  StringRef name = attribute.getName().getValue();
+  if (name == getRangeAttrName())
+    return verifyRangeAnnotation(attribute.getValue(), [&] {
+      return op->emitError() << "argument " << argIndex << ": ";
+    });
+  if (name == getNameAttrName() && isa<StringAttr>(attribute.getValue()))
+    return success();
+  return op->emitError() << "unknown argument attribute '" << name
+                         << "' in the mp namespace (known: " << getRangeAttrName()
+                         << ", " << getNameAttrName() << ")";
+}
+
 LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attribute) {
   StringRef name = attribute.getName().getValue();
@@ -284,6 +316,13 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
                              << value;
     return success();
   }
+  if (name == getRangeAttrName())
+    return verifyRangeAnnotation(value, [&] { return op->emitError(); });
+  if (name == getScalingAttrName()) {
+    if (!isa<StringAttr>(value))
+      return op->emitError() << "'" << name << "' must be a string, got " << value;
+    return success();
+  }
   InFlightDiagnostic diag = op->emitError() << "unknown attribute '" << name
                                             << "' in the mp namespace";
   if (name == "mp.class" || name == "mp.rule")
@@ -294,6 +333,7 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
                       << getFormatAttrName() << ", " << getPolicyAttrName() << ", "
                       << getNameAttrName() << ", " << getExposedValuesAttrName()
                       << ", " << getWarpSynchronousAttrName() << ", "
-                      << getCompensationAttrName();
+                      << getCompensationAttrName() << ", " << getRangeAttrName()
+                      << ", " << getScalingAttrName();
   return diag;
 }

@@ -28,6 +28,7 @@ def MP_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
   let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let extraClassDeclaration = [{
     /// Adds the attributes (defined next to their storage in MPAttrs.cpp).
@@ -62,6 +63,14 @@ def MP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getCompensationAttrName() {
       return "mp.compensation";
     }
+    /// Name of the user annotation `mp.range = [lo, hi]` (two floats, lo <=
+    /// hi) bounding every element of an op's results or, as an argument
+    /// attribute, of a function argument. Seeds the range analysis.
+    static constexpr ::llvm::StringLiteral getRangeAttrName() { return "mp.range"; }
+    /// Name of the attribute mp-insert-scaling puts on the ops it creates or
+    /// rewrites: a string naming the scaling ("f16-guard 2^-3", "fp8
+    /// dynamic per-token x per-channel", ...), read by the precision report.
+    static constexpr ::llvm::StringLiteral getScalingAttrName() { return "mp.scaling"; }
   }];
 }
 

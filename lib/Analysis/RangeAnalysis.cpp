@@ -1,0 +1,2 @@
+//===- RangeAnalysis.cpp - placeholder ------------------------------------===//
+#include "mp/Analysis/RangeAnalysis.h"
