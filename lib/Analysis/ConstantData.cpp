@@ -75,11 +75,14 @@ ConstantBytes mp::countConstantBytes(Operation *root) {
   llvm::DenseSet<Attribute> seen;
   root->walk([&](arith::ConstantOp op) {
     auto type = dyn_cast<RankedTensorType>(op.getType());
-    if (!type || !isa<FloatType>(type.getElementType()) || !type.hasStaticShape())
+    if (!type || !type.hasStaticShape() ||
+        !(isa<FloatType>(type.getElementType()) ||
+          (isa<IntegerType>(type.getElementType()) && type.getElementTypeBitWidth() <= 8)))
       return;
     if (!seen.insert(op.getValue()).second)
       return;
-    int64_t size = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+    // Packed: i4 weights take half a byte each.
+    int64_t size = (type.getNumElements() * type.getElementTypeBitWidth() + 7) / 8;
     std::string name;
     llvm::raw_string_ostream os(name);
     type.getElementType().print(os);
@@ -87,7 +90,8 @@ ConstantBytes mp::countConstantBytes(Operation *root) {
     bytes.perType[name] += size;
     bool weight = llvm::any_of(op->getUsers(), [](Operation *user) {
       for (Operation *op = user; op; op = op->getParentOp())
-        if (op->hasAttr(MPDialect::getDecisionAttrName()))
+        if (op->hasAttr(MPDialect::getDecisionAttrName()) ||
+            op->hasAttr(MPDialect::getScalingAttrName()))
           return true;
       return false;
     });

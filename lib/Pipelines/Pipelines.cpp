@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "mp/Pipelines/Pipelines.h"
+#include "mp/Analysis/Calibration.h"
+#include "mp/Transforms/Policy.h"
 #include "mp/Conversion/GPUObjects.h"
 #include "mp/Conversion/Passes.h"
 #include "mp/Transforms/Passes.h"
@@ -105,6 +107,28 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
   assign.calibration = options.calibration;
   assign.narrowF64 = options.narrowF64;
   pm.addPass(createMPAssignPrecision(assign));
+  // Scales are decided on the model's own values, before materialization.
+  MPInsertScalingOptions scaling;
+  std::string policyName = options.policy;
+  if (policyName.empty() && !options.policyFile.empty()) {
+    // Only the policy name; mp-assign-precision reads and reports the file.
+    auto json = mp::readJSONFile("policy file", options.policyFile);
+    if (!json)
+      llvm::consumeError(json.takeError());
+    else if (auto *root = json->getAsObject())
+      if (auto name = root->getString("policy"))
+        policyName = name->str();
+  }
+  scaling.quantize = mp::isQuantizationPolicy(policyName) ? policyName : "";
+  scaling.f16Guard = options.f16Guard;
+  scaling.fp8Format = options.fp8Format;
+  scaling.weightGranularity = options.weightGranularity;
+  scaling.activationGranularity = options.activationGranularity;
+  scaling.activationScales = options.activationScales;
+  scaling.groupSize = options.groupSize;
+  scaling.calibration = options.calibration;
+  scaling.remarks = options.remarks;
+  pm.addPass(createMPInsertScaling(scaling));
   MPMaterializeOptions materialize;
   materialize.keepIOTypes = options.keepIOTypes;
   pm.addPass(createMPMaterialize(materialize));

@@ -148,7 +148,7 @@ struct MPAssignPrecisionPass
     std::optional<PolicyAttr> optionPolicy = getBuiltinPolicy(ctx, policyName);
     if (!optionPolicy) {
       module.emitError() << "unknown precision policy '" << policyName
-                         << "'; expected f32, f16 or bf16";
+                         << "'; expected f32, f16, bf16, fp8, w8a8, w8a16 or w4a16";
       return signalPassFailure();
     }
     auto modulePolicy = module->getAttrOfType<PolicyAttr>(MPDialect::getPolicyAttrName());

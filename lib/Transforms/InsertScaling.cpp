@@ -1,20 +1,1012 @@
-//===- InsertScaling.cpp - placeholder -----------------------------------------------===//
+//===- InsertScaling.cpp - f16 overflow guard, fp8 and int8/int4 scales ---===//
+//
+// Runs on decided IR before mp-materialize (see the pass description in
+// Passes.td). Two independent parts:
+//
+// - quantization of decided contractions: operands quantized (weights at
+//   compile time from the model's own values, activations at run time from
+//   their amax or statically from calibration), the product formed exactly
+//   and accumulated in f32 (i32 for int8 x int8), the scales applied to the
+//   accumulator (fp8, w8a8) or inside the product (weight-only, f16 scales so
+//   that q * s is exact in f32);
+// - the f16 overflow guard: a power-of-two scale folded into the producer's
+//   payload and undone in its consumers, or f32 when a consumer cannot undo it.
+//
+//===----------------------------------------------------------------------===//
 
+#include "mp/Analysis/Calibration.h"
+#include "mp/Analysis/Classification.h"
+#include "mp/Analysis/ConstantData.h"
+#include "mp/Analysis/DecisionCheck.h"
+#include "mp/Analysis/RangeAnalysis.h"
+#include "mp/Dialect/MP/IR/MPDialect.h"
+#include "mp/Dialect/MP/Utils/FloatRounding.h"
 #include "mp/Transforms/Passes.h"
+#include "mp/Transforms/Policy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <cmath>
 
 namespace mp {
 #define GEN_PASS_DEF_MPINSERTSCALING
 #include "mp/Transforms/Passes.h.inc"
 } // namespace mp
 
+using namespace mlir;
+using namespace mp;
+
 namespace {
+
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+enum class QuantMode { None, FP8, W8A8, W8A16, W4A16 };
+
+struct QuantSpec {
+  QuantMode mode = QuantMode::None;
+  Type weightType;       ///< f8E4M3FN / f8E5M2 / i8 / i4
+  Type activationType;   ///< the quantized activation type (fp8, w8a8)
+  double qmax = 0;       ///< largest quantized magnitude used
+  bool weightPerTensor = false;
+  bool activationPerTensor = false;
+  bool staticActivations = false;
+  int64_t groupSize = 0; ///< w4a16: group along the reduction
+  const llvm::StringMap<double> *calibration = nullptr;
+
+  bool weightOnly() const { return mode == QuantMode::W8A16 || mode == QuantMode::W4A16; }
+  bool integer() const { return isa<IntegerType>(weightType); }
+  StringRef name() const {
+    switch (mode) {
+    case QuantMode::FP8: return "fp8";
+    case QuantMode::W8A8: return "w8a8";
+    case QuantMode::W8A16: return "w8a16";
+    case QuantMode::W4A16: return "w4a16";
+    case QuantMode::None: break;
+    }
+    return "none";
+  }
+};
+
+/// A contraction as the rewrite sees it: two inputs, one init, projected
+/// permutation maps, the reduction dims in both inputs and not in the output,
+/// static shapes, and a payload `out + ext(a) * ext(b)`.
+struct Contraction {
+  linalg::LinalgOp op;
+  Value lhs, rhs, init;
+  SmallVector<AffineMap> maps;
+  SmallVector<utils::IteratorType> iterators;
+  SmallVector<int64_t> loopSizes;
+};
+
+bool isReduction(const Contraction &c, unsigned dim) {
+  return c.iterators[dim] == utils::IteratorType::reduction;
+}
+
+/// Tensor positions of `map`'s results that are (not) reduction dims.
+SmallVector<unsigned> positions(const Contraction &c, AffineMap map, bool reduction) {
+  SmallVector<unsigned> result;
+  for (auto [i, expr] : llvm::enumerate(map.getResults()))
+    if (isReduction(c, cast<AffineDimExpr>(expr).getPosition()) == reduction)
+      result.push_back(i);
+  return result;
+}
+
+/// `v` through at most one extf (the payload's widening of an input).
+Value throughExt(Value v) {
+  if (auto ext = v.getDefiningOp<arith::ExtFOp>())
+    return ext.getIn();
+  return v;
+}
+
+FailureOr<Contraction> matchContraction(Operation *operation, std::string &why) {
+  auto op = dyn_cast<linalg::LinalgOp>(operation);
+  if (!op || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics()) {
+    why = "not a two-input linalg contraction on tensors";
+    return failure();
+  }
+  Contraction c;
+  c.op = op;
+  c.lhs = op.getDpsInputOperand(0)->get();
+  c.rhs = op.getDpsInputOperand(1)->get();
+  c.init = op.getDpsInitOperand(0)->get();
+  c.maps = op.getIndexingMapsArray();
+  c.iterators = op.getIteratorTypesArray();
+  c.loopSizes = op.getStaticLoopRanges();
+  for (Value v : {c.lhs, c.rhs, c.init}) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || !isa<FloatType>(type.getElementType()) || !type.hasStaticShape()) {
+      why = "operands are not statically shaped float tensors";
+      return failure();
+    }
+  }
+  for (AffineMap map : c.maps)
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false)) {
+      why = "indexing maps are not projected permutations";
+      return failure();
+    }
+  bool hasReduction = false;
+  for (unsigned d = 0; d < c.iterators.size(); ++d) {
+    if (!isReduction(c, d))
+      continue;
+    hasReduction = true;
+    if (!c.maps[0].isFunctionOfDim(d) || !c.maps[1].isFunctionOfDim(d) ||
+        c.maps[2].isFunctionOfDim(d)) {
+      why = "a reduction dimension is not shared by both inputs";
+      return failure();
+    }
+  }
+  if (!hasReduction) {
+    why = "no reduction dimension";
+    return failure();
+  }
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  Value out = body->getArgument(2);
+  Value product = !add ? Value()
+                  : add.getLhs() == out ? add.getRhs()
+                  : add.getRhs() == out ? add.getLhs()
+                                        : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+  Value a = body->getArgument(0), b = body->getArgument(1);
+  if (!mul || !((throughExt(mul.getLhs()) == a && throughExt(mul.getRhs()) == b) ||
+                (throughExt(mul.getLhs()) == b && throughExt(mul.getRhs()) == a))) {
+    why = "the payload is not out + a * b";
+    return failure();
+  }
+  return c;
+}
+
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type type,
+             TypedAttr value) {
+  Value empty = tensor::EmptyOp::create(b, loc, shape, type);
+  Value v = arith::ConstantOp::create(b, loc, value);
+  return linalg::FillOp::create(b, loc, v, empty).getResult(0);
+}
+
+/// Extends or truncates a float scalar to `type` (nothing when equal).
+Value convertScalar(OpBuilder &b, Location loc, Value v, Type type) {
+  Type from = v.getType();
+  if (from == type)
+    return v;
+  if (cast<FloatType>(from).getWidth() < cast<FloatType>(type).getWidth())
+    return arith::ExtFOp::create(b, loc, type, v);
+  return arith::TruncFOp::create(b, loc, type, v);
+}
+
+/// The identity map and the projection dropping `dropped` positions.
+AffineMap projection(MLIRContext *ctx, unsigned rank, ArrayRef<unsigned> kept) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned p : kept)
+    exprs.push_back(getAffineDimExpr(p, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// Quantizes the value `x` at run time: one scale per index of its `kept`
+/// positions (per token), or one for the tensor when `kept` is empty. The
+/// scale is amax / qmax (1 for an all-zero slice); q = round(clamp(x / s)).
+/// Returns {q, scales (f32)}.
+std::pair<Value, Value> quantizeAtRunTime(OpBuilder &b, Location loc, Value x,
+                                          ArrayRef<unsigned> kept,
+                                          const QuantSpec &spec,
+                                          std::optional<double> staticAbsMax,
+                                          StringRef mark) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  Type f32 = b.getF32Type();
+  auto markOp = [&](Operation *op) { op->setAttr(MPDialect::getScalingAttrName(), b.getStringAttr(mark)); };
+
+  SmallVector<int64_t> scaleShape;
+  for (unsigned p : kept)
+    scaleShape.push_back(type.getDimSize(p));
+  auto scaleType = RankedTensorType::get(scaleShape, f32);
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap toScale = projection(ctx, rank, kept);
+
+  Value scales;
+  if (staticAbsMax) {
+    float s = static_cast<float>(*staticAbsMax) / static_cast<float>(spec.qmax);
+    if (!(s > 0) || !std::isfinite(s))
+      s = 1.0f;
+    scales = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(scaleType, b.getF32FloatAttr(s)));
+  } else {
+    Value amax;
+    if (kept.empty()) {
+      auto op = AmaxOp::create(b, loc, scaleType, x);
+      markOp(op);
+      amax = op.getResult();
+    } else {
+      SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::reduction);
+      for (unsigned p : kept)
+        iterators[p] = utils::IteratorType::parallel;
+      Value init = filled(b, loc, scaleShape, f32, b.getF32FloatAttr(0.0f));
+      auto op = linalg::GenericOp::create(
+          b, loc, TypeRange{scaleType}, ValueRange{x}, ValueRange{init},
+          ArrayRef<AffineMap>{identity, toScale}, iterators,
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value v = convertScalar(nb, nloc, args[0], f32);
+            Value abs = math::AbsFOp::create(nb, nloc, v);
+            Value m = arith::MaximumFOp::create(nb, nloc, args[1], abs);
+            linalg::YieldOp::create(nb, nloc, m);
+          });
+      markOp(op);
+      amax = op.getResult(0);
+    }
+    // s = amax / qmax, 1 where amax is 0 (the slice quantizes to zeros).
+    SmallVector<utils::IteratorType> parallel(scaleShape.size(), utils::IteratorType::parallel);
+    AffineMap scaleIdentity = AffineMap::getMultiDimIdentityMap(scaleShape.size(), ctx);
+    Value empty = tensor::EmptyOp::create(b, loc, scaleShape, f32);
+    auto op = linalg::GenericOp::create(
+        b, loc, TypeRange{scaleType}, ValueRange{amax}, ValueRange{empty},
+        ArrayRef<AffineMap>{scaleIdentity, scaleIdentity}, parallel,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value qmax = floatConstant(nb, nloc, f32, spec.qmax);
+          Value zero = floatConstant(nb, nloc, f32, 0.0);
+          Value one = floatConstant(nb, nloc, f32, 1.0);
+          Value s = arith::DivFOp::create(nb, nloc, args[0], qmax);
+          Value isZero = arith::CmpFOp::create(nb, nloc, arith::CmpFPredicate::OEQ, args[0], zero);
+          linalg::YieldOp::create(nb, nloc, arith::SelectOp::create(nb, nloc, isZero, one, s).getResult());
+        });
+    markOp(op);
+    scales = op.getResult(0);
+  }
+
+  // q = quantize(clamp(x / s, -qmax, qmax)).
+  Type qType = spec.activationType;
+  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), qType);
+  SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{RankedTensorType::get(type.getShape(), qType)}, ValueRange{x, scales},
+      ValueRange{empty}, ArrayRef<AffineMap>{identity, toScale, identity}, parallel,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value v = convertScalar(nb, nloc, args[0], f32);
+        v = arith::DivFOp::create(nb, nloc, v, args[1]);
+        Value hi = floatConstant(nb, nloc, f32, spec.qmax);
+        Value lo = floatConstant(nb, nloc, f32, -spec.qmax);
+        v = arith::MaximumFOp::create(nb, nloc, v, lo);
+        v = arith::MinimumFOp::create(nb, nloc, v, hi);
+        Value q;
+        if (isa<IntegerType>(qType)) {
+          v = math::RoundEvenOp::create(nb, nloc, v);
+          q = arith::FPToSIOp::create(nb, nloc, qType, v);
+        } else {
+          q = arith::TruncFOp::create(nb, nloc, qType, v);
+        }
+        linalg::YieldOp::create(nb, nloc, q);
+      });
+  markOp(op);
+  return {op.getResult(0), scales};
+}
+
+/// A weight quantized at compile time.
+struct QuantizedWeight {
+  DenseElementsAttr values; ///< in the (possibly group-expanded) shape
+  DenseElementsAttr scales;
+};
+
+/// Quantizes the constant `values` of shape `shape`: one scale per index of
+/// the positions in `kept`; with `groupPos` >= 0 the scale also varies along
+/// that position in groups of `groupSize` (and the values take the shape with
+/// that dimension split in (groups, groupSize)). `scaleType` is f32 or f16:
+/// values are quantized with the scale as stored.
+FailureOr<QuantizedWeight>
+quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsigned> kept,
+               int64_t groupPos, int64_t groupSize, const QuantSpec &spec,
+               FloatType scaleType, std::string &why) {
+  MLIRContext *ctx = scaleType.getContext();
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  bool splat = values.size() == 1;
+  // Scale slots: kept positions, plus the group index.
+  SmallVector<int64_t> scaleShape, valueShape;
+  for (auto [p, size] : llvm::enumerate(shape)) {
+    if (static_cast<int64_t>(p) == groupPos) {
+      scaleShape.push_back(size / groupSize);
+      valueShape.push_back(size / groupSize);
+      valueShape.push_back(groupSize);
+    } else {
+      if (llvm::is_contained(kept, p))
+        scaleShape.push_back(size);
+      valueShape.push_back(size);
+    }
+  }
+  int64_t slots = 1;
+  for (int64_t d : scaleShape)
+    slots *= d;
+  auto slotOf = [&](int64_t linear) {
+    int64_t slot = 0;
+    SmallVector<int64_t> index(shape.size());
+    for (int64_t p = shape.size() - 1; p >= 0; --p) {
+      index[p] = linear % shape[p];
+      linear /= shape[p];
+    }
+    for (auto [p, size] : llvm::enumerate(shape)) {
+      if (static_cast<int64_t>(p) == groupPos)
+        slot = slot * (size / groupSize) + index[p] / groupSize;
+      else if (llvm::is_contained(kept, p))
+        slot = slot * size + index[p];
+    }
+    return slot;
+  };
+  auto valueAt = [&](int64_t i) -> float {
+    APFloat v = values[splat ? 0 : i];
+    bool lost;
+    v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    return v.convertToFloat();
+  };
+  std::vector<float> amax(slots, 0.0f);
+  for (int64_t i = 0; i < count; ++i) {
+    float v = valueAt(i);
+    if (!std::isfinite(v)) {
+      why = "the weight has a non-finite value";
+      return failure();
+    }
+    float &m = amax[slotOf(i)];
+    m = std::max(m, std::fabs(v));
+  }
+  std::vector<float> scales(slots);
+  SmallVector<APFloat> scaleValues;
+  for (int64_t s = 0; s < slots; ++s) {
+    float scale = amax[s] / static_cast<float>(spec.qmax);
+    if (scale == 0.0f)
+      scale = 1.0f;
+    APFloat stored(scale);
+    if (!scaleType.isF32()) {
+      bool lost;
+      stored.convert(scaleType.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      APFloat back = stored;
+      back.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      if (!back.isFiniteNonZero() || !back.isNormal()) {
+        why = "a weight scale does not fit " + std::string(scaleType.isF16() ? "f16" : "its type");
+        return failure();
+      }
+      scale = back.convertToFloat();
+    }
+    scales[s] = scale;
+    scaleValues.push_back(stored);
+  }
+  auto valueType = RankedTensorType::get(valueShape, spec.weightType);
+  DenseElementsAttr quantized;
+  if (auto intType = dyn_cast<IntegerType>(spec.weightType)) {
+    SmallVector<APInt> q;
+    q.reserve(count);
+    for (int64_t i = 0; i < count; ++i) {
+      float v = valueAt(i) / scales[slotOf(i)];
+      v = std::min(std::max(v, static_cast<float>(-spec.qmax)), static_cast<float>(spec.qmax));
+      q.push_back(APInt(intType.getWidth(), static_cast<int64_t>(std::nearbyint(v)),
+                        /*isSigned=*/true));
+    }
+    quantized = DenseElementsAttr::get(valueType, q);
+  } else {
+    auto floatType = cast<FloatType>(spec.weightType);
+    SmallVector<APFloat> q;
+    q.reserve(count);
+    for (int64_t i = 0; i < count; ++i) {
+      float v = valueAt(i) / scales[slotOf(i)];
+      v = std::min(std::max(v, static_cast<float>(-spec.qmax)), static_cast<float>(spec.qmax));
+      q.push_back(convertFloat(APFloat(v), floatType.getFloatSemantics(),
+                               RoundingMode::NearestEven, /*saturate=*/true));
+    }
+    quantized = DenseElementsAttr::get(valueType, q);
+  }
+  (void)ctx;
+  return QuantizedWeight{quantized,
+                         DenseElementsAttr::get(RankedTensorType::get(scaleShape, scaleType),
+                                                scaleValues)};
+}
+
+/// The map `map` (over the contraction's loops) over its parallel loops only.
+AffineMap dropReductionDims(const Contraction &c, AffineMap map) {
+  MLIRContext *ctx = map.getContext();
+  SmallVector<AffineExpr> replacements;
+  unsigned next = 0;
+  for (unsigned d = 0; d < c.iterators.size(); ++d)
+    replacements.push_back(isReduction(c, d) ? getAffineConstantExpr(0, ctx)
+                                             : getAffineDimExpr(next++, ctx));
+  return map.replaceDimsAndSymbols(replacements, {}, next, 0);
+}
+
+/// True when `init` is all zeros (a fill of 0 or a zero constant).
+bool isZeroInit(Value init) {
+  if (auto fill = init.getDefiningOp<linalg::FillOp>())
+    return matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
+  return matchPattern(init, m_AnyZeroFloat());
+}
+
+class Quantizer {
+public:
+  Quantizer(const QuantSpec &spec, bool remarks) : spec(spec), remarks(remarks) {}
+
+  /// Rewrites `op` when it is a quantizable decided contraction. Returns
+  /// true when rewritten.
+  bool run(Operation *op);
+
+private:
+  void skip(Operation *op, const Twine &why) {
+    if (remarks)
+      op->emitRemark() << "mp-insert-scaling: " << spec.name() << " not applied: " << why;
+  }
+  std::optional<double> staticAbsMax(Value v);
+
+  const QuantSpec &spec;
+  bool remarks;
+};
+
+std::optional<double> Quantizer::staticAbsMax(Value v) {
+  if (!spec.calibration)
+    return std::nullopt;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  auto it = spec.calibration->find(getStableName(def));
+  if (it == spec.calibration->end())
+    return std::nullopt;
+  return it->second;
+}
+
+bool Quantizer::run(Operation *op) {
+  DecisionAttr decision = getDecision(op);
+  if (!decision || !decision.isContraction())
+    return false;
+  Type storage = decision.getStorageType();
+  if (storage.isF32() || storage.isF64() || !decision.getCompute().isF32()) {
+    skip(op, "its decision keeps it in " + [&] {
+      std::string s;
+      llvm::raw_string_ostream os(s);
+      os << storage;
+      return s;
+    }());
+    return false;
+  }
+  std::string why;
+  FailureOr<Contraction> match = matchContraction(op, why);
+  if (failed(match)) {
+    skip(op, why);
+    return false;
+  }
+  Contraction &c = *match;
+  MLIRContext *ctx = op->getContext();
+  Location loc = op->getLoc();
+  OpBuilder b(op);
+  Type f32 = b.getF32Type();
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+
+  // The weight: a constant operand (the right one when both are).
+  ElementsAttr weightAttr;
+  int weightIndex = -1;
+  for (int i = 1; i >= 0; --i) {
+    // A constant, possibly reshaped (reshapes keep the row-major order).
+    Value v = i == 0 ? c.lhs : c.rhs;
+    while (isa_and_present<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(v.getDefiningOp()))
+      v = v.getDefiningOp()->getOperand(0);
+    if (matchPattern(v, m_Constant(&weightAttr))) {
+      weightIndex = i;
+      break;
+    }
+  }
+  std::optional<SmallVector<APFloat>> weightValues;
+  if (weightIndex >= 0)
+    weightValues = readFloatConstant(weightAttr);
+  if (weightIndex >= 0 && !weightValues) {
+    skip(op, "its constant operand cannot be read");
+    return false;
+  }
+  if (spec.weightOnly() && weightIndex < 0) {
+    skip(op, "no operand is a constant weight (weight-only quantization)");
+    return false;
+  }
+
+  std::string mark;
+  llvm::raw_string_ostream markOs(mark);
+  auto setMark = [&](Operation *o) {
+    o->setAttr(MPDialect::getScalingAttrName(), b.getStringAttr(mark));
+    if (Attribute name = op->getAttr(MPDialect::getNameAttrName()))
+      o->setAttr(MPDialect::getNameAttrName(), name);
+  };
+
+  Value result;
+  if (spec.weightOnly()) {
+    // Activation rounded to the decision's storage; weight q * s (f16 s:
+    // exact in f32) formed inside the product.
+    int actIndex = 1 - weightIndex;
+    Value act = actIndex == 0 ? c.lhs : c.rhs;
+    AffineMap actMap = c.maps[actIndex], weightMap = c.maps[weightIndex];
+    auto weightType = cast<RankedTensorType>((weightIndex == 0 ? c.lhs : c.rhs).getType());
+    SmallVector<unsigned> weightReduced = positions(c, weightMap, /*reduction=*/true);
+    SmallVector<unsigned> weightKept = positions(c, weightMap, /*reduction=*/false);
+    int64_t groupPos = -1, group = 0;
+    if (spec.mode == QuantMode::W4A16) {
+      if (weightReduced.size() != 1) {
+        skip(op, "group quantization needs exactly one reduction dimension");
+        return false;
+      }
+      int64_t k = weightType.getDimSize(weightReduced[0]);
+      group = std::min<int64_t>(spec.groupSize, k);
+      if (k % group != 0) {
+        skip(op, "the reduction size " + Twine(k) + " is not a multiple of the group size " +
+                     Twine(group));
+        return false;
+      }
+      groupPos = weightReduced[0];
+    }
+    if (spec.weightPerTensor && groupPos < 0)
+      weightKept.clear();
+    FailureOr<QuantizedWeight> quantized =
+        quantizeWeight(*weightValues, weightType.getShape(), weightKept, groupPos, group, spec,
+                       b.getF16Type(), why);
+    if (failed(quantized)) {
+      skip(op, why);
+      return false;
+    }
+    if (auto actType = cast<RankedTensorType>(act.getType()); actType.getElementType() != storage) {
+      act = CastOp::create(b, loc, RankedTensorType::get(actType.getShape(), storage), act);
+    }
+    Value q = arith::ConstantOp::create(b, loc, quantized->values);
+    Value scales = arith::ConstantOp::create(b, loc, quantized->scales);
+
+    SmallVector<AffineMap> maps;
+    SmallVector<utils::IteratorType> iterators = c.iterators;
+    AffineMap scaleMap;
+    if (groupPos >= 0) {
+      // Split the reduction loop k into (k, i): the group index stays k, the
+      // position inside the group is a new innermost loop.
+      unsigned kDim = cast<AffineDimExpr>(weightMap.getResult(groupPos)).getPosition();
+      unsigned numDims = c.iterators.size() + 1;
+      AffineExpr inner = getAffineDimExpr(numDims - 1, ctx);
+      auto split = [&](AffineMap map) {
+        SmallVector<AffineExpr> exprs;
+        for (AffineExpr e : map.getResults()) {
+          exprs.push_back(e);
+          if (cast<AffineDimExpr>(e).getPosition() == kDim)
+            exprs.push_back(inner);
+        }
+        return AffineMap::get(numDims, 0, exprs, ctx);
+      };
+      auto widen = [&](AffineMap map) { return AffineMap::get(numDims, 0, map.getResults(), ctx); };
+      // The activation takes the split shape through expand_shape.
+      auto actType = cast<RankedTensorType>(act.getType());
+      unsigned actPos = *actMap.getResultPosition(getAffineDimExpr(kDim, ctx));
+      SmallVector<int64_t> expanded;
+      SmallVector<ReassociationIndices> reassociation;
+      for (unsigned p = 0; p < actType.getRank(); ++p) {
+        if (p == actPos) {
+          reassociation.push_back({static_cast<int64_t>(expanded.size()),
+                                   static_cast<int64_t>(expanded.size() + 1)});
+          expanded.push_back(actType.getDimSize(p) / group);
+          expanded.push_back(group);
+        } else {
+          reassociation.push_back({static_cast<int64_t>(expanded.size())});
+          expanded.push_back(actType.getDimSize(p));
+        }
+      }
+      act = tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get(expanded, actType.getElementType()), act, reassociation);
+      AffineMap actSplit = split(actMap), weightSplit = split(weightMap);
+      scaleMap = widen(weightMap); // k indexes the group
+      maps = {actIndex == 0 ? actSplit : weightSplit, actIndex == 0 ? weightSplit : actSplit,
+              scaleMap, widen(c.maps[2])};
+      iterators.push_back(utils::IteratorType::reduction);
+    } else {
+      scaleMap = weightMap.getSubMap(weightKept);
+      maps = {c.maps[0], c.maps[1], scaleMap, c.maps[2]};
+    }
+    Value init = c.init;
+    if (!getElementTypeOrSelf(init.getType()).isF32())
+      init = CastOp::create(b, loc, RankedTensorType::get(resultType.getShape(), f32), init);
+    SmallVector<Value> inputs = actIndex == 0 ? SmallVector<Value>{act, q, scales}
+                                              : SmallVector<Value>{q, act, scales};
+    auto product = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iterators,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value a = convertScalar(nb, nloc, args[actIndex], f32);
+          Value w = arith::SIToFPOp::create(nb, nloc, f32, args[weightIndex]);
+          w = arith::MulFOp::create(nb, nloc, w, convertScalar(nb, nloc, args[2], f32));
+          Value p = arith::MulFOp::create(nb, nloc, a, w);
+          linalg::YieldOp::create(nb, nloc, arith::AddFOp::create(nb, nloc, args[3], p).getResult());
+        });
+    markOs << spec.name() << ": " << spec.weightType << " weights "
+           << (groupPos >= 0 ? "per group of " + std::to_string(group)
+               : spec.weightPerTensor ? std::string("per tensor") : std::string("per channel"))
+           << " (f16 scales), " << storage << " activations, f32 accumulation";
+    setMark(product);
+    result = product.getResult(0);
+  } else {
+    // fp8 / w8a8: both operands quantized; scales on the accumulator.
+    Value quantized[2], scales[2];
+    SmallVector<AffineMap> scaleMaps(2);
+    for (int i = 0; i < 2; ++i) {
+      Value operand = i == 0 ? c.lhs : c.rhs;
+      auto type = cast<RankedTensorType>(operand.getType());
+      SmallVector<unsigned> kept = positions(c, c.maps[i], /*reduction=*/false);
+      if (i == weightIndex) {
+        if (spec.weightPerTensor)
+          kept.clear();
+        FailureOr<QuantizedWeight> q = quantizeWeight(*weightValues, type.getShape(), kept, -1, 0,
+                                                      spec, cast<FloatType>(f32), why);
+        if (failed(q)) {
+          skip(op, why);
+          return false;
+        }
+        quantized[i] = arith::ConstantOp::create(b, loc, q->values);
+        scales[i] = arith::ConstantOp::create(b, loc, q->scales);
+      } else {
+        std::optional<double> absMax;
+        if (spec.staticActivations) {
+          absMax = staticAbsMax(operand);
+          if (!absMax) {
+            skip(op, "static activation scales need a calibrated range for operand " + Twine(i));
+            return false;
+          }
+          kept.clear();
+        } else if (spec.activationPerTensor) {
+          kept.clear();
+        }
+        markOs.flush();
+        std::string actMark = (spec.name() + " activation scales").str();
+        std::tie(quantized[i], scales[i]) =
+            quantizeAtRunTime(b, loc, operand, kept, spec, absMax, actMark);
+      }
+      scaleMaps[i] = dropReductionDims(c, c.maps[i].getSubMap(kept));
+    }
+    bool integer = spec.integer();
+    Type accType = integer ? Type(b.getI32Type()) : f32;
+    Value accInit = filled(b, loc, resultType.getShape(), accType,
+                           integer ? TypedAttr(b.getI32IntegerAttr(0)) : TypedAttr(b.getF32FloatAttr(0.0f)));
+    auto product = linalg::GenericOp::create(
+        b, loc, TypeRange{accInit.getType()}, ValueRange{quantized[0], quantized[1]},
+        ValueRange{accInit}, c.maps, c.iterators,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value p;
+          if (integer) {
+            Value a = arith::ExtSIOp::create(nb, nloc, accType, args[0]);
+            Value w = arith::ExtSIOp::create(nb, nloc, accType, args[1]);
+            p = arith::AddIOp::create(nb, nloc, args[2], arith::MulIOp::create(nb, nloc, a, w));
+          } else {
+            Value a = arith::ExtFOp::create(nb, nloc, f32, args[0]);
+            Value w = arith::ExtFOp::create(nb, nloc, f32, args[1]);
+            p = arith::AddFOp::create(nb, nloc, args[2], arith::MulFOp::create(nb, nloc, a, w));
+          }
+          linalg::YieldOp::create(nb, nloc, p);
+        });
+    markOs << spec.name() << ": " << spec.activationType << " x " << spec.weightType << ", "
+           << (integer ? "i32" : "f32") << " accumulation; activation scales "
+           << (spec.staticActivations ? "static per tensor"
+               : spec.activationPerTensor ? "dynamic per tensor" : "dynamic per token")
+           << ", weight scales " << (spec.weightPerTensor ? "per tensor" : "per channel");
+    setMark(product);
+
+    // Epilogue: acc * s_lhs * s_rhs (+ the original init), in f32.
+    bool zeroInit = isZeroInit(c.init);
+    AffineMap outMap = dropReductionDims(c, c.maps[2]);
+    SmallVector<Value> inputs = {product.getResult(0), scales[0], scales[1]};
+    SmallVector<AffineMap> maps = {outMap, scaleMaps[0], scaleMaps[1]};
+    if (!zeroInit) {
+      inputs.push_back(c.init);
+      maps.push_back(outMap);
+    }
+    maps.push_back(outMap);
+    Value empty = tensor::EmptyOp::create(b, loc, resultType.getShape(), resultType.getElementType());
+    SmallVector<utils::IteratorType> parallel(outMap.getNumDims(), utils::IteratorType::parallel);
+    auto epilogue = linalg::GenericOp::create(
+        b, loc, TypeRange{resultType}, inputs, ValueRange{empty}, maps, parallel,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value acc = integer ? arith::SIToFPOp::create(nb, nloc, f32, args[0]).getResult() : args[0];
+          Value v = arith::MulFOp::create(nb, nloc, acc, args[1]);
+          v = arith::MulFOp::create(nb, nloc, v, args[2]);
+          if (!zeroInit)
+            v = arith::AddFOp::create(nb, nloc, convertScalar(nb, nloc, args[3], f32), v);
+          linalg::YieldOp::create(nb, nloc, convertScalar(nb, nloc, v, resultType.getElementType()));
+        });
+    setMark(epilogue);
+    result = epilogue.getResult(0);
+  }
+  if (result.getType() != resultType)
+    result = CastOp::create(b, loc, resultType, result);
+  if (remarks)
+    op->emitRemark() << "mp-insert-scaling: " << mark;
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
+  return true;
+}
+
+
+//===----------------------------------------------------------------------===//
+// The f16 overflow guard
+//===----------------------------------------------------------------------===//
+
+class F16Guard {
+public:
+  F16Guard(ModuleOp module, const llvm::StringMap<double> *calibration, bool remarks)
+      : ranges(module, calibration), remarks(remarks) {}
+
+  /// Guards the f16 results of `op` (decided f16, not a contraction).
+  void run(Operation *op);
+
+private:
+  /// True when `use` can undo a scale of its operand: an input of a
+  /// linalg.generic (multiplied back after the widening in its payload) or
+  /// of a contraction whose accumulator starts at zero (its result is
+  /// multiplied back).
+  bool canUndo(OpOperand &use) const;
+  void undo(OpOperand &use, double factor, StringRef mark);
+  /// Keeps `op` in f32, and the ops that follow it or contract it.
+  void widen(Operation *op, StringRef why);
+
+  ValueRanges ranges;
+  bool remarks;
+  llvm::SmallPtrSet<Operation *, 16> widened;
+};
+
+bool F16Guard::canUndo(OpOperand &use) const {
+  Operation *user = use.getOwner();
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+  if (!linalgOp || !linalgOp.isDpsInput(&use) || !linalgOp.hasPureTensorSemantics())
+    return false;
+  if (isa<linalg::GenericOp>(user))
+    return true;
+  std::string why;
+  return succeeded(matchContraction(user, why)) &&
+         isZeroInit(linalgOp.getDpsInitOperand(0)->get());
+}
+
+void F16Guard::undo(OpOperand &use, double factor, StringRef mark) {
+  Operation *user = use.getOwner();
+  auto linalgOp = cast<linalg::LinalgOp>(user);
+  if (auto generic = dyn_cast<linalg::GenericOp>(user)) {
+    BlockArgument arg = generic.getMatchingBlockArgument(&use);
+    OpBuilder b = OpBuilder::atBlockBegin(generic.getBody());
+    Value c = floatConstant(b, user->getLoc(), arg.getType(), factor);
+    Value scaled = arith::MulFOp::create(b, user->getLoc(), arg, c);
+    arg.replaceAllUsesExcept(scaled, scaled.getDefiningOp());
+    user->setAttr(MPDialect::getScalingAttrName(), b.getStringAttr(mark));
+    return;
+  }
+  // A contraction is linear in each input: scale its result back.
+  OpBuilder b(user->getContext());
+  b.setInsertionPointAfter(user);
+  Location loc = user->getLoc();
+  Value result = user->getResult(0);
+  auto type = cast<RankedTensorType>(result.getType());
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(type.getRank(), b.getContext());
+  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  SmallVector<utils::IteratorType> parallel(type.getRank(), utils::IteratorType::parallel);
+  auto back = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{result}, ValueRange{empty},
+      ArrayRef<AffineMap>{identity, identity}, parallel,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value c = floatConstant(nb, nloc, args[0].getType(), factor);
+        linalg::YieldOp::create(nb, nloc, arith::MulFOp::create(nb, nloc, args[0], c).getResult());
+      });
+  back->setAttr(MPDialect::getScalingAttrName(), b.getStringAttr(mark));
+  result.replaceAllUsesExcept(back.getResult(0), back);
+  (void)linalgOp;
+}
+
+void F16Guard::widen(Operation *op, StringRef why) {
+  if (!widened.insert(op).second)
+    return;
+  DecisionAttr decision = getDecision(op);
+  MLIRContext *ctx = op->getContext();
+  Type f32 = Float32Type::get(ctx);
+  FormatAttr format = decision.isContraction()
+                          ? FormatAttr::get(ctx, f32, ScaleKind::None, -1, 0, false, f32)
+                          : FormatAttr::get(ctx, f32);
+  op->setAttr(MPDialect::getDecisionAttrName(),
+              DecisionAttr::get(ctx, decision.getOpClass(), format, f32,
+                                (decision.getRule() + "," + why).str(), decision.getForced()));
+  if (remarks)
+    op->emitRemark() << "mp-insert-scaling: f16 guard keeps this op in f32 (" << why << ")";
+  if (decision.isContraction())
+    return; // its result is the f32 accumulator
+  for (Operation *user : op->getUsers()) {
+    DecisionAttr d = getDecision(user);
+    if (!d || d.getForced() || !d.getStorageType().isF16())
+      continue;
+    // Followers would round the wide value back to f16; contractions would
+    // read it through a cast to f16.
+    if (d.isContraction() || d.getRule().starts_with("follows-producers"))
+      widen(user, "keeps-f32:range-of-input");
+  }
+}
+
+void F16Guard::run(Operation *op) {
+  const double f16Max = 65504.0;
+  double absMax = 0;
+  bool unbounded = false;
+  for (Value result : op->getResults()) {
+    if (!isa<FloatType>(getElementTypeOrSelf(result.getType())))
+      continue;
+    FloatRange range = ranges.getRange(result);
+    if (!range.isBounded() || range.mayBeNaN)
+      unbounded = true;
+    else
+      absMax = std::max(absMax, range.absMax());
+  }
+  if (unbounded) {
+    if (remarks)
+      op->emitRemark() << "mp-insert-scaling: f16 guard: the range of this f16 value is "
+                          "unbounded (annotate inputs with mp.range or give a calibration file)";
+    return;
+  }
+  if (absMax <= f16Max)
+    return;
+  // The smallest power of two that brings the range into f16.
+  int k = static_cast<int>(std::ceil(std::log2(absMax / f16Max)));
+  while (std::ldexp(absMax, -k) > f16Max)
+    ++k;
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  bool scalable = generic && generic.hasPureTensorSemantics() &&
+                  generic.getNumReductionLoops() == 0 &&
+                  llvm::all_of(generic.getDpsInitsMutable(), [&](OpOperand &init) {
+                    return generic.getMatchingBlockArgument(&init).use_empty();
+                  });
+  SmallVector<OpOperand *> uses;
+  for (Value result : op->getResults())
+    for (OpOperand &use : result.getUses())
+      uses.push_back(&use);
+  for (OpOperand *use : uses)
+    scalable &= canUndo(*use);
+  std::string range = "|x| <= " + std::to_string(absMax);
+  if (!scalable) {
+    widen(op, "keeps-f32:range(" + range + ")");
+    return;
+  }
+  std::string mark = "f16-guard 2^-" + std::to_string(k);
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  OpBuilder b(yield);
+  for (OpOperand &operand : yield->getOpOperands()) {
+    Value v = operand.get();
+    Value c = floatConstant(b, yield.getLoc(), v.getType(), std::ldexp(1.0, -k));
+    operand.set(arith::MulFOp::create(b, yield.getLoc(), v, c));
+  }
+  op->setAttr(MPDialect::getScalingAttrName(), b.getStringAttr(mark));
+  std::string undoMark = "f16-guard undoes 2^-" + std::to_string(k);
+  for (OpOperand *use : uses)
+    undo(*use, std::ldexp(1.0, k), undoMark);
+  if (remarks)
+    op->emitRemark() << "mp-insert-scaling: f16 guard: " << range
+                     << " exceeds 65504; stored scaled by 2^-" << k << ", undone in "
+                     << uses.size() << " consumer(s)";
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
 struct MPInsertScalingPass : mp::impl::MPInsertScalingBase<MPInsertScalingPass> {
   using MPInsertScalingBase::MPInsertScalingBase;
-  void runOnOperation() override {}
+
+  void runOnOperation() override;
+  LogicalResult buildSpec(QuantSpec &spec);
 };
+
+LogicalResult MPInsertScalingPass::buildSpec(QuantSpec &spec) {
+  MLIRContext *ctx = &getContext();
+  ModuleOp module = getOperation();
+  auto fail = [&](const Twine &message) {
+    module.emitError() << "mp-insert-scaling: " << message;
+    return failure();
+  };
+  StringRef mode = quantize;
+  if (mode.empty())
+    if (auto policy = module->getAttrOfType<PolicyAttr>(MPDialect::getPolicyAttrName()))
+      if (isQuantizationPolicy(policy.getName()))
+        mode = policy.getName();
+  if (mode == "none" || mode.empty())
+    spec.mode = QuantMode::None;
+  else if (mode == "fp8")
+    spec.mode = QuantMode::FP8;
+  else if (mode == "w8a8")
+    spec.mode = QuantMode::W8A8;
+  else if (mode == "w8a16")
+    spec.mode = QuantMode::W8A16;
+  else if (mode == "w4a16")
+    spec.mode = QuantMode::W4A16;
+  else
+    return fail("unknown quantize mode '" + mode + "'; expected none, fp8, w8a8, w8a16 or w4a16");
+
+  Type fp8;
+  if (fp8Format == "e4m3")
+    fp8 = Float8E4M3FNType::get(ctx);
+  else if (fp8Format == "e5m2")
+    fp8 = Float8E5M2Type::get(ctx);
+  else
+    return fail("unknown fp8-format '" + fp8Format + "'; expected e4m3 or e5m2");
+  switch (spec.mode) {
+  case QuantMode::FP8:
+    spec.weightType = spec.activationType = fp8;
+    spec.qmax = largestFinite(cast<FloatType>(fp8));
+    break;
+  case QuantMode::W8A8:
+  case QuantMode::W8A16:
+    spec.weightType = spec.activationType = IntegerType::get(ctx, 8);
+    spec.qmax = 127;
+    break;
+  case QuantMode::W4A16:
+    spec.weightType = IntegerType::get(ctx, 4);
+    spec.qmax = 7;
+    break;
+  case QuantMode::None:
+    break;
+  }
+  if (weightGranularity != "per-channel" && weightGranularity != "per-tensor")
+    return fail("unknown weight-granularity '" + weightGranularity +
+                "'; expected per-channel or per-tensor");
+  spec.weightPerTensor = weightGranularity == "per-tensor";
+  if (activationGranularity != "per-token" && activationGranularity != "per-tensor")
+    return fail("unknown activation-granularity '" + activationGranularity +
+                "'; expected per-token or per-tensor");
+  spec.activationPerTensor = activationGranularity == "per-tensor";
+  if (activationScales != "dynamic" && activationScales != "static")
+    return fail("unknown activation-scales '" + activationScales +
+                "'; expected dynamic or static");
+  spec.staticActivations = activationScales == "static";
+  if (spec.staticActivations && calibration.empty())
+    return fail("activation-scales=static needs a calibration file (calibration=...)");
+  if (groupSize <= 0)
+    return fail("group-size must be positive, not " + Twine(groupSize));
+  spec.groupSize = groupSize;
+  if (smoothAlpha != 0.0)
+    return fail("smooth-alpha is not implemented yet (it needs per-channel calibration "
+                "statistics, which mp-run --calibrate does not record)");
+  return success();
+}
+
+void MPInsertScalingPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  QuantSpec spec;
+  if (failed(buildSpec(spec)))
+    return signalPassFailure();
+  llvm::StringMap<double> calibrationRanges;
+  if (!calibration.empty()) {
+    auto parsed = readCalibration(calibration);
+    if (!parsed) {
+      module.emitError() << "mp-insert-scaling: " << llvm::toString(parsed.takeError());
+      return signalPassFailure();
+    }
+    calibrationRanges = std::move(*parsed);
+    spec.calibration = &calibrationRanges;
+  }
+
+  if (spec.mode != QuantMode::None) {
+    SmallVector<Operation *> candidates;
+    module.walk([&](linalg::LinalgOp op) {
+      if (getDecision(op))
+        candidates.push_back(op);
+    });
+    Quantizer quantizer(spec, remarks);
+    for (Operation *op : candidates)
+      quantizer.run(op);
+  }
+  if (f16Guard) {
+    SmallVector<Operation *> candidates;
+    module.walk([&](Operation *op) {
+      DecisionAttr decision = getDecision(op);
+      if (decision && !decision.isContraction() && decision.getStorageType().isF16())
+        candidates.push_back(op);
+    });
+    if (!candidates.empty()) {
+      F16Guard guard(module, spec.calibration, remarks);
+      for (Operation *op : candidates)
+        guard.run(op);
+    }
+  }
+}
+
 } // namespace

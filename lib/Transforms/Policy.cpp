@@ -22,6 +22,8 @@ std::optional<PolicyAttr> mp::getBuiltinPolicy(MLIRContext *ctx, StringRef name)
   Type low;
   if (name == "f32")
     low = f32;
+  else if (isQuantizationPolicy(name))
+    low = BFloat16Type::get(ctx); // the rest of the model in bf16
   else if (name == "f16")
     low = Float16Type::get(ctx);
   else if (name == "bf16")
@@ -31,6 +33,10 @@ std::optional<PolicyAttr> mp::getBuiltinPolicy(MLIRContext *ctx, StringRef name)
   auto contraction = FormatAttr::get(ctx, low, ScaleKind::None, -1, 0, false, f32);
   return PolicyAttr::get(ctx, name, contraction, FormatAttr::get(ctx, low),
                          FormatAttr::get(ctx, f32), DictionaryAttr());
+}
+
+bool mp::isQuantizationPolicy(StringRef name) {
+  return name == "fp8" || name == "w8a8" || name == "w8a16" || name == "w4a16";
 }
 
 FormatAttr mp::parseFormat(MLIRContext *ctx, StringRef text) {

@@ -44,7 +44,7 @@ struct MPPrecisionReportPass
     if (file.empty())
       return;
     ModuleOp module = getOperation();
-    llvm::json::Array ops;
+    llvm::json::Array ops, scaled;
     std::map<std::string, int64_t> perFormat, perClass, perCompute;
     int64_t tensorCasts = 0, payloadCasts = 0, forced = 0;
     module.walk([&](Operation *op) {
@@ -52,6 +52,10 @@ struct MPPrecisionReportPass
         ++(isa<RankedTensorType>(cast.getType()) ? tensorCasts : payloadCasts);
         return;
       }
+      if (auto scaling = op->getAttrOfType<StringAttr>(MPDialect::getScalingAttrName()))
+        scaled.push_back(llvm::json::Object{{"loc", getStableName(op)},
+                                            {"op", op->getName().getStringRef()},
+                                            {"scaling", scaling.getValue()}});
       DecisionAttr decision = getDecision(op);
       if (!decision)
         return;
@@ -78,6 +82,7 @@ struct MPPrecisionReportPass
     ConstantBytes bytes = countConstantBytes(module);
     llvm::json::Object report{
         {"ops", std::move(ops)},
+        {"scaled_ops", std::move(scaled)},
         {"totals",
          llvm::json::Object{
              {"ops_per_format", toJSON(perFormat)},

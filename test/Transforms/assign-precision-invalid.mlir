@@ -5,7 +5,7 @@
 // FILE: error: policy file '{{.*}}bad-policy.json': overrides[0]: cannot parse format 'f7'
 // MISSING: error: policy file '{{.*}}missing.json': No such file or directory
 
-// expected-error @below {{unknown precision policy 'fp4'; expected f32, f16 or bf16}}
+// expected-error @below {{unknown precision policy 'fp4'; expected f32, f16, bf16, fp8, w8a8, w8a16 or w4a16}}
 module {
   func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
     return %a : tensor<4xf32>

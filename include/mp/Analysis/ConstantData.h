@@ -37,9 +37,10 @@ llvm::APFloat convertConstant(const llvm::APFloat &value, mlir::FloatType type,
                               bool clampSentinels, bool &overflowed,
                               bool &clamped);
 
-/// Logical bytes of the distinct float tensor constants under `root`, in all,
-/// per element type ("f32", "bf16", ...), and those read by decided ops (as
-/// operands or from their payloads): the model's weights.
+/// Bytes of the distinct float (and 8-bit or narrower integer: quantized
+/// weights, i4 packed two per byte) tensor constants under `root`, in all,
+/// per element type ("f32", "bf16", "i8", ...), and those read by decided or
+/// scaled ops (as operands or from their payloads): the model's weights.
 struct ConstantBytes {
   int64_t total = 0;
   std::map<std::string, int64_t> perType;

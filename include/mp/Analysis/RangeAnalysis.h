@@ -31,7 +31,10 @@
 namespace mp {
 
 /// A closed interval of reals; infinite ends mean "unbounded on that side".
-/// `mayBeNaN` is set when the value can be NaN (0 * inf, inf - inf, ...).
+/// `mayBeNaN` is set when the value can be NaN (log of a negative, a cast to
+/// a format without infinities, ...). A range unbounded on both sides says
+/// nothing, NaN included: operations that can make NaN from their operands'
+/// ranges (0 * inf, inf - inf, x / [.., 0, ..]) give unbounded().
 struct FloatRange {
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
@@ -49,12 +52,17 @@ struct FloatRange {
 };
 
 /// The analysis result for everything nested in `root` (a module or a
-/// function). Values it could not bound, and values of other types, get
-/// FloatRange::unbounded().
+/// function). Values it could not bound, values of other types, values inside
+/// linalg payloads (evaluated with their op, not recorded) and the undefined
+/// contents of tensor.empty get FloatRange::unbounded(). Function arguments
+/// are bounded by their `mp.range` annotation only (call sites are not
+/// followed); an op's `mp.range` annotation overrides what propagation gives
+/// where the two disagree.
 class ValueRanges {
 public:
   /// Runs the analysis. `calibration` maps stable value names (mp::
-  /// getStableName) to a recorded |x| maximum; it may be null.
+  /// getStableName) to a recorded |x| maximum; it may be null, and is only
+  /// read here.
   explicit ValueRanges(mlir::Operation *root,
                        const llvm::StringMap<double> *calibration = nullptr);
   ~ValueRanges();

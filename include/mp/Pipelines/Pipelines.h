@@ -23,7 +23,8 @@ struct CPULoweringOptions : mlir::PassPipelineOptions<CPULoweringOptions> {
 /// Options of `mp-mixed-precision`.
 struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> {
   Option<std::string> policy{*this, "policy",
-                             llvm::cl::desc("Built-in policy: f32, f16 or bf16"),
+                             llvm::cl::desc("Built-in policy: f32, f16, bf16, or a quantization "
+                                            "policy: fp8, w8a8, w8a16, w4a16"),
                              llvm::cl::init("")};
   Option<std::string> policyFile{*this, "policy-file",
                                  llvm::cl::desc("JSON policy file with overrides"),
@@ -43,6 +44,27 @@ struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> 
   Option<bool> remarks{*this, "remarks",
                        llvm::cl::desc("Emit a remark per precision decision"),
                        llvm::cl::init(false)};
+  // mp-insert-scaling (quantization policies and the f16 overflow guard).
+  Option<bool> f16Guard{*this, "f16-guard",
+                        llvm::cl::desc("Rescale or widen f16 values whose range exceeds 65504"),
+                        llvm::cl::init(true)};
+  Option<std::string> fp8Format{*this, "fp8-format",
+                                llvm::cl::desc("policy=fp8: e4m3 or e5m2"), llvm::cl::init("e4m3")};
+  Option<std::string> weightGranularity{
+      *this, "weight-granularity",
+      llvm::cl::desc("Quantized weights: per-channel or per-tensor scales"),
+      llvm::cl::init("per-channel")};
+  Option<std::string> activationGranularity{
+      *this, "activation-granularity",
+      llvm::cl::desc("fp8/w8a8 activations: per-token or per-tensor scales"),
+      llvm::cl::init("per-token")};
+  Option<std::string> activationScales{
+      *this, "activation-scales",
+      llvm::cl::desc("fp8/w8a8 activations: dynamic (amax at run time) or static (calibration)"),
+      llvm::cl::init("dynamic")};
+  Option<int64_t> groupSize{*this, "group-size",
+                            llvm::cl::desc("policy=w4a16: group size along the reduction"),
+                            llvm::cl::init(128)};
 };
 
 /// Options of `mp-lower-to-ptx` (and `mp-gpu-emulate`, which uses the

@@ -285,10 +285,16 @@ def MPSplitPrecisionContractions : Pass<"mp-split-precision-contractions"> {
 def MPPrintRanges : Pass<"mp-print-ranges", "::mlir::ModuleOp"> {
   let summary = "Print the range analysis: a remark per float value (test pass)";
   let description = [{
-    Runs the range analysis (mp/Analysis/RangeAnalysis.h) and emits a remark
-    at every op with float results, `range [lo, hi]` per result (`unbounded`
-    when nothing bounds it), and at every function with float arguments. For
-    lit tests of the analysis; changes nothing.
+    Runs the range analysis (mp/Analysis/RangeAnalysis.h) and emits remarks,
+    for lit tests of the analysis; changes nothing:
+      - at every function with a body, one per float argument:
+        `arg N: range [lo, hi]`;
+      - at every op outside linalg payloads, one per float (scalar or ranked
+        tensor) result: `result N: range [lo, hi]`.
+    Bounds print with `%g` (six significant digits), infinities as `inf` and
+    `-inf`; ` nan` follows when the value may be NaN; a value bounded on
+    neither side prints `unbounded` instead of `range [...]` (so does
+    tensor.empty, whose contents are undefined).
   }];
   let options = [
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
@@ -334,8 +340,9 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
   let options = [
     Option<"f16Guard", "f16-guard", "bool", /*default=*/"true",
            "Rescale (or keep in f32) f16 values whose range exceeds 65504">,
-    Option<"quantize", "quantize", "std::string", /*default=*/"\"none\"",
-           "none, fp8, w8a8, w8a16 or w4a16">,
+    Option<"quantize", "quantize", "std::string", /*default=*/"\"\"",
+           "none, fp8, w8a8, w8a16 or w4a16 (default: the module's mp.policy name "
+           "when it is one of these, else none)">,
     Option<"fp8Format", "fp8-format", "std::string", /*default=*/"\"e4m3\"",
            "fp8 element type: e4m3 (f8E4M3FN) or e5m2 (f8E5M2)">,
     Option<"weightGranularity", "weight-granularity", "std::string",

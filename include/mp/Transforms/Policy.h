@@ -19,9 +19,14 @@
 
 namespace mp {
 
-/// Built-in policy `f32`, `f16` or `bf16`; nullopt for an unknown name.
+/// Built-in policy `f32`, `f16`, `bf16`, or one of the quantization policies
+/// (`fp8`, `w8a8`, `w8a16`, `w4a16`: bf16 formats for the decisions, the
+/// quantization itself is mp-insert-scaling's); nullopt for an unknown name.
 std::optional<PolicyAttr> getBuiltinPolicy(mlir::MLIRContext *ctx,
                                            llvm::StringRef name);
+
+/// True for `fp8`, `w8a8`, `w8a16` and `w4a16`.
+bool isQuantizationPolicy(llvm::StringRef name);
 
 /// Parses a format written as `#mp.format<...>` or a bare element type
 /// (`bf16` means `#mp.format<bf16>`). Returns null on error.
