@@ -333,9 +333,14 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
       dequantization (f16 scales, exact in f32) inside the contraction.
     - `w4a16`: int4 weights per group of `group-size` along the reduction
       (f16 scales), dequantized inside the contraction.
-    Options `smooth-alpha` (SmoothQuant-style migration of activation
-    outliers into the weights, from calibration) apply to fp8 and w8a8.
-    Every rewritten contraction and every op added carries `mp.scaling`.
+    Option `smooth-alpha` (SmoothQuant-style migration of activation outliers
+    into the weights) is reserved: a non-zero value is an error until
+    calibration records per-channel statistics. Weights are constant
+    operands (also through reshapes); contractions kept in f32 are left
+    alone, and every skipped contraction gets a remark with its reason under
+    `remarks`. The rewritten contraction is replaced by ops that carry
+    `mp.scaling` (a description read by the precision report) instead of a
+    decision.
   }];
   let options = [
     Option<"f16Guard", "f16-guard", "bool", /*default=*/"true",
@@ -357,7 +362,7 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
     Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
            "Group size along the reduction for w4a16">,
     Option<"smoothAlpha", "smooth-alpha", "double", /*default=*/"0.0",
-           "SmoothQuant migration strength in (0, 1]; 0 disables (needs calibration)">,
+           "SmoothQuant migration strength (reserved: only 0, the default, is accepted)">,
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "Calibration file from mp-run --calibrate (ranges, static scales, smoothing)">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
