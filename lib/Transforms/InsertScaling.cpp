@@ -451,10 +451,18 @@ private:
 std::optional<double> Quantizer::staticAbsMax(Value v) {
   if (!spec.calibration)
     return std::nullopt;
-  Operation *def = v.getDefiningOp();
-  if (!def)
-    return std::nullopt;
-  auto it = spec.calibration->find(getStableName(def));
+  // Calibration names an entry argument "<function>.arg<N>" (mp-run
+  // --calibrate), any other value by its op's stable name.
+  std::string name;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+    if (!func || arg.getOwner() != &func.getBody().front())
+      return std::nullopt;
+    name = (func.getSymName() + ".arg" + Twine(arg.getArgNumber())).str();
+  } else {
+    name = getStableName(v.getDefiningOp());
+  }
+  auto it = spec.calibration->find(name);
   if (it == spec.calibration->end())
     return std::nullopt;
   return it->second;
