@@ -11,6 +11,10 @@ floor), new inf/NaN, and the weight bytes from the precision report.
   scripts/quant-accuracy.py MODEL.mlir --policy fp8 --min-cosine fp8=0.995
 
 A policy is `NAME [OPTION=VALUE ...]`, passed to mp-mixed-precision. With
+--calibration-seed S the script first runs `mp-run --calibrate` on other
+inputs (seed S, the same outlier channels) and passes `calibration=FILE` to
+every policy, so calibrated options (smooth-alpha, outlier-threshold,
+bias-correction, activation-scales=static) are measured on held-out inputs. With
 --min-cosine NAME=C (the policy's full text), the script exits 1 when that
 policy's cosine of any output is below C; --worse A,B exits 1 unless policy A's
 cosine is below policy B's (so "clearly worse" claims are checked too).
@@ -43,6 +47,8 @@ def parse_args(argv):
                    help="POLICY=C: fail when POLICY's cosine is below C")
     p.add_argument("--worse", action="append", default=[],
                    help="A,B: fail unless policy A's cosine is below policy B's")
+    p.add_argument("--calibration-seed", type=int,
+                   help="calibrate on inputs from this seed and pass calibration= to every policy")
     p.add_argument("--json", help="write the rows here")
     return p.parse_args(argv)
 
@@ -69,21 +75,34 @@ def shape_of(tensor_type):
 
 def main(argv):
     args = parse_args(argv)
-    rng = np.random.default_rng(args.seed)
     work = tempfile.mkdtemp(prefix="quant-accuracy-")
-    inputs = []
-    for i, t in enumerate(entry_arguments(args.model, args.entry)):
-        x = rng.standard_normal(shape_of(t)).astype(np.float32)
-        if i == 0 and args.outlier_scale != 1.0 and x.ndim > 0:
-            channels = sorted({int(c) % x.shape[-1] for c in args.outliers.split(",") if c})
-            x[..., channels] *= args.outlier_scale
-        path = os.path.join(work, f"in{i}.npy")
-        np.save(path, x)
-        inputs += ["--input", path]
+
+    def make_inputs(seed, tag):
+        rng = np.random.default_rng(seed)
+        paths = []
+        for i, t in enumerate(entry_arguments(args.model, args.entry)):
+            x = rng.standard_normal(shape_of(t)).astype(np.float32)
+            if i == 0 and args.outlier_scale != 1.0 and x.ndim > 0:
+                channels = sorted({int(c) % x.shape[-1] for c in args.outliers.split(",") if c})
+                x[..., channels] *= args.outlier_scale
+            path = os.path.join(work, f"{tag}{i}.npy")
+            np.save(path, x)
+            paths += ["--input", path]
+        return paths
+
+    inputs = make_inputs(args.seed, "in")
+    calibration = None
+    if args.calibration_seed is not None:
+        calibration = os.path.join(work, "calibration.json")
+        cmd = [args.mp_run, args.model, *make_inputs(args.calibration_seed, "cal"),
+               "--calibrate", calibration]
+        if args.entry:
+            cmd += ["--entry", args.entry]
+        subprocess.run(cmd, check=True, capture_output=True)
 
     rows = []
     for policy in args.policy:
-        options = policy
+        options = policy + (f" calibration={calibration}" if calibration else "")
         pipeline = f"builtin.module(mp-mixed-precision{{policy={options}}})"
         out = os.path.join(work, "run.json")
         cmd = [args.mp_run, args.model, *inputs, "--pipeline", pipeline, "--compare-f32", "--json", out]
@@ -113,7 +132,10 @@ def main(argv):
         }
         rows.append(row)
 
-    print(f"model {os.path.basename(args.model)}, outlier channels x{args.outlier_scale:g}, seed {args.seed}")
+    held_out = (f", calibrated on seed {args.calibration_seed}"
+                if args.calibration_seed is not None else "")
+    print(f"model {os.path.basename(args.model)}, outlier channels x{args.outlier_scale:g}, "
+          f"seed {args.seed}{held_out}")
     print(f"{'policy':48} {'cosine':>9} {'max_rel':>9} {'inf/nan':>7} {'weight bytes':>12} scaled ops")
     for r in rows:
         print(f"{r['policy']:48} {r['cosine']:9.6f} {r['max_rel']:9.2e} "

@@ -2,6 +2,8 @@
 
 #include "mp/Analysis/Calibration.h"
 
+#include <cmath>
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -48,6 +50,41 @@ llvm::Expected<llvm::StringMap<double>> mp::readCalibration(llvm::StringRef path
     absMax[entry.first.str()] = *value;
   }
   return absMax;
+}
+
+llvm::Expected<llvm::StringMap<ChannelStats>>
+mp::readChannelCalibration(llvm::StringRef path) {
+  auto error = [&](const llvm::Twine &message) {
+    return fileError("calibration file", path, message);
+  };
+  auto json = readJSONFile("calibration file", path);
+  if (!json)
+    return json.takeError();
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Object *values = root ? root->getObject("values") : nullptr;
+  if (!values)
+    return error("expected an object with \"values\" (written by mp-run --calibrate)");
+  llvm::StringMap<ChannelStats> result;
+  for (const auto &entry : *values) {
+    const llvm::json::Object *stats = entry.second.getAsObject();
+    const llvm::json::Array *absMax = stats ? stats->getArray("channel_abs_max") : nullptr;
+    const llvm::json::Array *mean = stats ? stats->getArray("channel_mean") : nullptr;
+    if (!absMax && !mean)
+      continue;
+    if (!absMax || !mean || absMax->size() != mean->size())
+      return error("value '" + entry.first.str() +
+                   "' needs channel_abs_max and channel_mean of the same length");
+    ChannelStats channels;
+    for (auto [m, a] : llvm::zip(*absMax, *mean)) {
+      std::optional<double> mv = m.getAsNumber(), av = a.getAsNumber();
+      if (!mv || !av || !(*mv >= 0) || std::isnan(*av))
+        return error("value '" + entry.first.str() + "' has a malformed channel statistic");
+      channels.absMax.push_back(*mv);
+      channels.mean.push_back(*av);
+    }
+    result[entry.first.str()] = std::move(channels);
+  }
+  return result;
 }
 
 llvm::Error mp::writeCalibration(

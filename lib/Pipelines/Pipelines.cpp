@@ -126,6 +126,9 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
   scaling.activationGranularity = options.activationGranularity;
   scaling.activationScales = options.activationScales;
   scaling.groupSize = options.groupSize;
+  scaling.smoothAlpha = options.smoothAlpha;
+  scaling.outlierThreshold = options.outlierThreshold;
+  scaling.biasCorrection = options.biasCorrection;
   scaling.calibration = options.calibration;
   scaling.remarks = options.remarks;
   pm.addPass(createMPInsertScaling(scaling));

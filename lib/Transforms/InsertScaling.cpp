@@ -60,7 +60,11 @@ struct QuantSpec {
   bool activationPerTensor = false;
   bool staticActivations = false;
   int64_t groupSize = 0; ///< w4a16: group along the reduction
+  double smoothAlpha = 0;        ///< SmoothQuant migration strength (0: off)
+  double outlierThreshold = 0;   ///< LLM.int8-style decomposition (0: off)
+  bool biasCorrection = false;
   const llvm::StringMap<double> *calibration = nullptr;
+  const llvm::StringMap<ChannelStats> *channels = nullptr;
 
   bool weightOnly() const { return mode == QuantMode::W8A16 || mode == QuantMode::W4A16; }
   bool integer() const { return isa<IntegerType>(weightType); }
@@ -297,6 +301,7 @@ std::pair<Value, Value> quantizeAtRunTime(OpBuilder &b, Location loc, Value x,
 struct QuantizedWeight {
   DenseElementsAttr values; ///< in the (possibly group-expanded) shape
   DenseElementsAttr scales;
+  std::vector<float> error;  ///< dequantized - original, per element (row-major)
 };
 
 /// Quantizes the constant `values` of shape `shape`: one scale per index of
@@ -383,6 +388,8 @@ quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsig
   }
   auto valueType = RankedTensorType::get(valueShape, spec.weightType);
   DenseElementsAttr quantized;
+  std::vector<float> error;
+  error.reserve(count);
   if (auto intType = dyn_cast<IntegerType>(spec.weightType)) {
     SmallVector<APInt> q;
     q.reserve(count);
@@ -393,6 +400,8 @@ quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsig
                         /*isSigned=*/true));
     }
     quantized = DenseElementsAttr::get(valueType, q);
+    for (int64_t i = 0; i < count; ++i)
+      error.push_back(static_cast<float>(q[i].getSExtValue()) * scales[slotOf(i)] - valueAt(i));
   } else {
     auto floatType = cast<FloatType>(spec.weightType);
     SmallVector<APFloat> q;
@@ -402,13 +411,18 @@ quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsig
       v = std::min(std::max(v, static_cast<float>(-spec.qmax)), static_cast<float>(spec.qmax));
       q.push_back(convertFloat(APFloat(v), floatType.getFloatSemantics(),
                                RoundingMode::NearestEven, /*saturate=*/true));
+      APFloat back = q.back();
+      bool lost;
+      back.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      error.push_back(back.convertToFloat() * scales[slotOf(i)] - valueAt(i));
     }
     quantized = DenseElementsAttr::get(valueType, q);
   }
   (void)ctx;
   return QuantizedWeight{quantized,
                          DenseElementsAttr::get(RankedTensorType::get(scaleShape, scaleType),
-                                                scaleValues)};
+                                                scaleValues),
+                         std::move(error)};
 }
 
 /// The map `map` (over the contraction's loops) over its parallel loops only.
@@ -448,24 +462,61 @@ private:
   bool remarks;
 };
 
-std::optional<double> Quantizer::staticAbsMax(Value v) {
-  if (!spec.calibration)
-    return std::nullopt;
-  // Calibration names an entry argument "<function>.arg<N>" (mp-run
-  // --calibrate), any other value by its op's stable name.
-  std::string name;
+/// The calibration name of a value: "<function>.arg<N>" for an entry
+/// argument (as mp-run --calibrate writes it), else its op's stable name.
+std::optional<std::string> calibrationName(Value v) {
   if (auto arg = dyn_cast<BlockArgument>(v)) {
     auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
     if (!func || arg.getOwner() != &func.getBody().front())
       return std::nullopt;
-    name = (func.getSymName() + ".arg" + Twine(arg.getArgNumber())).str();
-  } else {
-    name = getStableName(v.getDefiningOp());
+    return (func.getSymName() + ".arg" + Twine(arg.getArgNumber())).str();
   }
-  auto it = spec.calibration->find(name);
+  return getStableName(v.getDefiningOp());
+}
+
+std::optional<double> Quantizer::staticAbsMax(Value v) {
+  if (!spec.calibration)
+    return std::nullopt;
+  std::optional<std::string> name = calibrationName(v);
+  if (!name)
+    return std::nullopt;
+  auto it = spec.calibration->find(*name);
   if (it == spec.calibration->end())
     return std::nullopt;
   return it->second;
+}
+
+std::string typeName(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+/// Multiplies `x` by `factors` along its last dimension (a generic).
+Value scaleLastDim(OpBuilder &b, Location loc, Value x, ArrayRef<double> factors,
+                   StringRef mark) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  Type element = type.getElementType();
+  SmallVector<Attribute> values;
+  for (double f : factors)
+    values.push_back(b.getFloatAttr(element, f));
+  auto factorType = RankedTensorType::get({static_cast<int64_t>(factors.size())}, element);
+  Value table = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(factorType, values));
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap last = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx), ctx);
+  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), element);
+  SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{x, table}, ValueRange{empty},
+      ArrayRef<AffineMap>{identity, last, identity}, parallel,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, arith::MulFOp::create(nb, nloc, args[0], args[1]).getResult());
+      });
+  op->setAttr(MPDialect::getScalingAttrName(), b.getStringAttr(mark));
+  return op.getResult(0);
 }
 
 bool Quantizer::run(Operation *op) {
@@ -528,14 +579,189 @@ bool Quantizer::run(Operation *op) {
       o->setAttr(MPDialect::getNameAttrName(), name);
   };
 
+  // The weight's values (a splat expanded), adjusted below.
+  Value operands[2] = {c.lhs, c.rhs};
+  SmallVector<APFloat> weightVals;
+  int actIndex = weightIndex >= 0 ? 1 - weightIndex : -1;
+  if (weightIndex >= 0) {
+    int64_t count = cast<RankedTensorType>(operands[weightIndex].getType()).getNumElements();
+    weightVals.reserve(count);
+    for (int64_t i = 0; i < count; ++i)
+      weightVals.push_back((*weightValues)[weightValues->size() == 1 ? 0 : i]);
+  }
+  // Calibration-driven adjustments (SmoothQuant, outlier channels, bias
+  // correction) read the activation's per-channel statistics over its last
+  // dimension, which must be the one reduction dimension.
+  const ChannelStats *actStats = nullptr;
+  int64_t weightK = -1, numK = 0;
+  std::vector<double> smooth;
+  auto kOf = [&](int64_t linear) {
+    auto shape = cast<RankedTensorType>(operands[weightIndex].getType()).getShape();
+    int64_t stride = 1;
+    for (int64_t p = shape.size() - 1; p > weightK; --p)
+      stride *= shape[p];
+    return (linear / stride) % shape[weightK];
+  };
+  bool adjusts = spec.biasCorrection ||
+                 (!spec.weightOnly() && (spec.smoothAlpha > 0 || spec.outlierThreshold > 0));
+  if (adjusts && weightIndex >= 0) {
+    SmallVector<unsigned> actReduced = positions(c, c.maps[actIndex], /*reduction=*/true);
+    SmallVector<unsigned> weightReduced = positions(c, c.maps[weightIndex], /*reduction=*/true);
+    auto actType = cast<RankedTensorType>(operands[actIndex].getType());
+    if (actReduced.size() != 1 || weightReduced.size() != 1 ||
+        actReduced[0] != actType.getRank() - 1) {
+      skip(op, "calibration-based adjustments need one reduction dimension, the "
+               "activation's last");
+      return false;
+    }
+    weightK = weightReduced[0];
+    numK = actType.getDimSize(actReduced[0]);
+    std::optional<std::string> name = calibrationName(operands[actIndex]);
+    if (spec.channels && name) {
+      auto it = spec.channels->find(*name);
+      if (it != spec.channels->end() && static_cast<int64_t>(it->second.absMax.size()) == numK)
+        actStats = &it->second;
+    }
+    if (!actStats) {
+      skip(op, "no per-channel calibration of its activation '" +
+                   (name ? *name : std::string("?")) + "' (mp-run --calibrate)");
+      return false;
+    }
+    smooth.assign(numK, 1.0);
+  }
+  auto weightFloat = [&](int64_t i) {
+    APFloat v = weightVals[i];
+    bool lost;
+    v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    return v.convertToFloat();
+  };
+  if (actStats && !spec.weightOnly() && spec.smoothAlpha > 0) {
+    // SmoothQuant: x_k / s_k and s_k * w_k, with s_k = ax_k^a / aw_k^(1-a)
+    // rounded to a power of two, so both rescalings are exact.
+    std::vector<double> weightMax(numK, 0.0);
+    for (int64_t i = 0, e = weightVals.size(); i < e; ++i)
+      weightMax[kOf(i)] = std::max<double>(weightMax[kOf(i)], std::fabs(weightFloat(i)));
+    std::vector<double> inverse(numK, 1.0);
+    for (int64_t k = 0; k < numK; ++k) {
+      double ax = actStats->absMax[k], aw = weightMax[k];
+      if (ax > 0 && aw > 0) {
+        double t = std::pow(ax, spec.smoothAlpha) / std::pow(aw, 1.0 - spec.smoothAlpha);
+        int e = std::clamp(static_cast<int>(std::lround(std::log2(t))), -30, 30);
+        smooth[k] = std::ldexp(1.0, e);
+        inverse[k] = std::ldexp(1.0, -e);
+      }
+    }
+    for (int64_t i = 0, e = weightVals.size(); i < e; ++i)
+      weightVals[i] = APFloat(static_cast<float>(weightFloat(i) * smooth[kOf(i)]));
+    operands[actIndex] = scaleLastDim(b, loc, operands[actIndex], inverse,
+                                      "smoothquant: activation / s (powers of two)");
+    markOs << "smoothquant alpha=" << spec.smoothAlpha << "; ";
+  }
+  if (actStats && !spec.weightOnly() && spec.outlierThreshold > 0) {
+    // LLM.int8-style: activation channels whose calibrated |x| (after
+    // smoothing) exceeds the threshold go through a bf16 product with f32
+    // accumulation; the quantized product sees them as zeros.
+    SmallVector<int64_t> outliers;
+    for (int64_t k = 0; k < numK; ++k)
+      if (actStats->absMax[k] / smooth[k] > spec.outlierThreshold)
+        outliers.push_back(k);
+    if (!outliers.empty()) {
+      int64_t numOut = outliers.size();
+      auto actType = cast<RankedTensorType>(operands[actIndex].getType());
+      unsigned rank = actType.getRank();
+      SmallVector<int64_t> compactShape(actType.getShape());
+      compactShape.back() = numOut;
+      auto indexType = RankedTensorType::get({numOut}, b.getIndexType());
+      Value table = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(indexType, llvm::to_vector(llvm::map_range(
+                                                        outliers, [&](int64_t k) -> Attribute {
+                                                          return b.getIndexAttr(k);
+                                                        }))));
+      Value source = operands[actIndex];
+      Value empty = tensor::EmptyOp::create(b, loc, compactShape, storage);
+      SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
+      auto gather = linalg::GenericOp::create(
+          b, loc, TypeRange{RankedTensorType::get(compactShape, storage)}, ValueRange{},
+          ValueRange{empty}, ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, ctx)},
+          parallel, [&](OpBuilder &nb, Location nloc, ValueRange) {
+            SmallVector<Value> indices;
+            for (unsigned d = 0; d < rank; ++d)
+              indices.push_back(linalg::IndexOp::create(nb, nloc, d));
+            indices.back() = tensor::ExtractOp::create(nb, nloc, table, indices.back());
+            Value v = tensor::ExtractOp::create(nb, nloc, source, indices);
+            linalg::YieldOp::create(nb, nloc, convertScalar(nb, nloc, v, storage));
+          });
+      gather->setAttr(MPDialect::getScalingAttrName(),
+                      b.getStringAttr("outlier channels: gather"));
+      // The weight's outlier rows, rounded to the storage type.
+      auto weightType = cast<RankedTensorType>(operands[weightIndex].getType());
+      SmallVector<int64_t> rowShape(weightType.getShape());
+      rowShape[weightK] = numOut;
+      SmallVector<APFloat> rows;
+      llvm::DenseMap<int64_t, int64_t> outlierSlot;
+      for (auto [j, k] : llvm::enumerate(outliers))
+        outlierSlot[k] = j;
+      // Row-major over rowShape: walk the full weight and keep outlier rows.
+      std::vector<std::pair<int64_t, APFloat>> kept;
+      int64_t stride = 1;
+      for (int64_t p = weightType.getRank() - 1; p > weightK; --p)
+        stride *= weightType.getDimSize(p);
+      for (int64_t i = 0, e = weightVals.size(); i < e; ++i) {
+        auto it = outlierSlot.find(kOf(i));
+        if (it == outlierSlot.end())
+          continue;
+        int64_t outer = i / (stride * weightType.getDimSize(weightK));
+        int64_t inner = i % stride;
+        int64_t position = (outer * numOut + it->second) * stride + inner;
+        APFloat v(weightFloat(i));
+        bool lost;
+        v.convert(cast<FloatType>(storage).getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                  &lost);
+        kept.push_back({position, v});
+        weightVals[i] = APFloat(0.0f);
+      }
+      llvm::sort(kept, [](const auto &x, const auto &y) { return x.first < y.first; });
+      for (auto &entry : kept)
+        rows.push_back(entry.second);
+      Value rowConst = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(RankedTensorType::get(rowShape, storage), rows));
+      Value init = c.init;
+      if (!getElementTypeOrSelf(init.getType()).isF32())
+        init = CastOp::create(b, loc, RankedTensorType::get(resultType.getShape(), f32), init);
+      SmallVector<Value> ins = actIndex == 0 ? SmallVector<Value>{gather.getResult(0), rowConst}
+                                             : SmallVector<Value>{rowConst, gather.getResult(0)};
+      auto outlierProduct = linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, c.maps, c.iterators,
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value p = arith::MulFOp::create(nb, nloc, convertScalar(nb, nloc, args[0], f32),
+                                            convertScalar(nb, nloc, args[1], f32));
+            linalg::YieldOp::create(nb, nloc, arith::AddFOp::create(nb, nloc, args[2], p).getResult());
+          });
+      outlierProduct->setAttr(MPDialect::getScalingAttrName(),
+                              b.getStringAttr("outlier channels: " + Twine(numOut) + " in " +
+                                              typeName(storage) + ", f32 accumulation"));
+      c.init = outlierProduct.getResult(0);
+      if (c.init.getType() != resultType)
+        c.init = CastOp::create(b, loc, resultType, c.init);
+      // The quantized product sees the outlier channels as zeros.
+      std::vector<double> mask(numK, 1.0);
+      for (int64_t k : outliers)
+        mask[k] = 0.0;
+      operands[actIndex] =
+          scaleLastDim(b, loc, operands[actIndex], mask, "outlier channels: masked");
+      markOs << numOut << " outlier channel(s) (|x| > " << spec.outlierThreshold << ") in "
+             << storage << "; ";
+    }
+  }
+
   Value result;
+  std::vector<float> weightError;
   if (spec.weightOnly()) {
     // Activation rounded to the decision's storage; weight q * s (f16 s:
     // exact in f32) formed inside the product.
-    int actIndex = 1 - weightIndex;
-    Value act = actIndex == 0 ? c.lhs : c.rhs;
+    Value act = operands[actIndex];
     AffineMap actMap = c.maps[actIndex], weightMap = c.maps[weightIndex];
-    auto weightType = cast<RankedTensorType>((weightIndex == 0 ? c.lhs : c.rhs).getType());
+    auto weightType = cast<RankedTensorType>(operands[weightIndex].getType());
     SmallVector<unsigned> weightReduced = positions(c, weightMap, /*reduction=*/true);
     SmallVector<unsigned> weightKept = positions(c, weightMap, /*reduction=*/false);
     int64_t groupPos = -1, group = 0;
@@ -556,12 +782,13 @@ bool Quantizer::run(Operation *op) {
     if (spec.weightPerTensor && groupPos < 0)
       weightKept.clear();
     FailureOr<QuantizedWeight> quantized =
-        quantizeWeight(*weightValues, weightType.getShape(), weightKept, groupPos, group, spec,
+        quantizeWeight(weightVals, weightType.getShape(), weightKept, groupPos, group, spec,
                        b.getF16Type(), why);
     if (failed(quantized)) {
       skip(op, why);
       return false;
     }
+    weightError = std::move(quantized->error);
     if (auto actType = cast<RankedTensorType>(act.getType()); actType.getElementType() != storage) {
       act = CastOp::create(b, loc, RankedTensorType::get(actType.getShape(), storage), act);
     }
@@ -639,18 +866,19 @@ bool Quantizer::run(Operation *op) {
     Value quantized[2], scales[2];
     SmallVector<AffineMap> scaleMaps(2);
     for (int i = 0; i < 2; ++i) {
-      Value operand = i == 0 ? c.lhs : c.rhs;
+      Value operand = operands[i];
       auto type = cast<RankedTensorType>(operand.getType());
       SmallVector<unsigned> kept = positions(c, c.maps[i], /*reduction=*/false);
       if (i == weightIndex) {
         if (spec.weightPerTensor)
           kept.clear();
-        FailureOr<QuantizedWeight> q = quantizeWeight(*weightValues, type.getShape(), kept, -1, 0,
+        FailureOr<QuantizedWeight> q = quantizeWeight(weightVals, type.getShape(), kept, -1, 0,
                                                       spec, cast<FloatType>(f32), why);
         if (failed(q)) {
           skip(op, why);
           return false;
         }
+        weightError = std::move(q->error);
         quantized[i] = arith::ConstantOp::create(b, loc, q->values);
         scales[i] = arith::ConstantOp::create(b, loc, q->scales);
       } else {
@@ -723,6 +951,54 @@ bool Quantizer::run(Operation *op) {
         });
     setMark(epilogue);
     result = epilogue.getResult(0);
+  }
+  if (actStats && spec.biasCorrection && !weightError.empty()) {
+    // Bias correction: the weight's quantization error times the
+    // activation's calibrated channel means, subtracted per output channel:
+    // E[x (W_q - W)] = E[x] (W_q - W).
+    auto weightShape = cast<RankedTensorType>(operands[weightIndex].getType()).getShape();
+    SmallVector<unsigned> kept = positions(c, c.maps[weightIndex], /*reduction=*/false);
+    SmallVector<int64_t> corrShape;
+    for (unsigned p : kept)
+      corrShape.push_back(weightShape[p]);
+    int64_t slots = 1;
+    for (int64_t d : corrShape)
+      slots *= d;
+    std::vector<double> correction(slots, 0.0);
+    SmallVector<int64_t> index(weightShape.size());
+    for (int64_t i = 0, e = weightError.size(); i < e; ++i) {
+      int64_t linear = i;
+      for (int64_t p = weightShape.size() - 1; p >= 0; --p) {
+        index[p] = linear % weightShape[p];
+        linear /= weightShape[p];
+      }
+      int64_t slot = 0;
+      for (unsigned p : kept)
+        slot = slot * weightShape[p] + index[p];
+      int64_t k = index[weightK];
+      correction[slot] -= actStats->mean[k] / smooth[k] * weightError[i];
+    }
+    SmallVector<Attribute> values;
+    for (double v : correction)
+      values.push_back(b.getF32FloatAttr(static_cast<float>(v)));
+    Value corr = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(RankedTensorType::get(corrShape, f32), values));
+    auto type = cast<RankedTensorType>(result.getType());
+    AffineMap outMap = dropReductionDims(c, c.maps[2]);
+    AffineMap corrMap = dropReductionDims(c, c.maps[weightIndex].getSubMap(kept));
+    Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+    SmallVector<utils::IteratorType> parallel(outMap.getNumDims(), utils::IteratorType::parallel);
+    auto add = linalg::GenericOp::create(
+        b, loc, TypeRange{type}, ValueRange{result, corr}, ValueRange{empty},
+        ArrayRef<AffineMap>{outMap, corrMap, outMap}, parallel,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value v = arith::AddFOp::create(nb, nloc, convertScalar(nb, nloc, args[0], f32), args[1]);
+          linalg::YieldOp::create(nb, nloc, convertScalar(nb, nloc, v, type.getElementType()));
+        });
+    add->setAttr(MPDialect::getScalingAttrName(),
+                 b.getStringAttr("bias correction (calibrated channel means)"));
+    markOs << "; bias-corrected";
+    result = add.getResult(0);
   }
   if (result.getType() != resultType)
     result = CastOp::create(b, loc, resultType, result);
@@ -970,9 +1246,23 @@ LogicalResult MPInsertScalingPass::buildSpec(QuantSpec &spec) {
   if (groupSize <= 0)
     return fail("group-size must be positive, not " + Twine(groupSize));
   spec.groupSize = groupSize;
-  if (smoothAlpha != 0.0)
-    return fail("smooth-alpha is not implemented yet (it needs per-channel calibration "
-                "statistics, which mp-run --calibrate does not record)");
+  bool activationQuantized = spec.mode == QuantMode::FP8 || spec.mode == QuantMode::W8A8;
+  if (!(smoothAlpha >= 0.0 && smoothAlpha <= 1.0))
+    return fail("smooth-alpha must be in [0, 1], not " + Twine(std::to_string(static_cast<double>(smoothAlpha))));
+  if (smoothAlpha > 0 && !activationQuantized)
+    return fail("smooth-alpha applies to quantize=fp8 or w8a8 (quantized activations)");
+  if (!(outlierThreshold >= 0.0))
+    return fail("outlier-threshold must be >= 0, not " + Twine(std::to_string(static_cast<double>(outlierThreshold))));
+  if (outlierThreshold > 0 && !activationQuantized)
+    return fail("outlier-threshold applies to quantize=fp8 or w8a8 (quantized activations)");
+  if (biasCorrection && spec.mode == QuantMode::None)
+    return fail("bias-correction needs a quantize mode");
+  if ((smoothAlpha > 0 || outlierThreshold > 0 || biasCorrection) && calibration.empty())
+    return fail("smooth-alpha, outlier-threshold and bias-correction need a calibration file "
+                "with per-channel statistics (mp-run --calibrate)");
+  spec.smoothAlpha = smoothAlpha;
+  spec.outlierThreshold = outlierThreshold;
+  spec.biasCorrection = biasCorrection;
   return success();
 }
 
@@ -990,6 +1280,17 @@ void MPInsertScalingPass::runOnOperation() {
     }
     calibrationRanges = std::move(*parsed);
     spec.calibration = &calibrationRanges;
+  }
+  llvm::StringMap<ChannelStats> channelStats;
+  if (!calibration.empty() && (spec.smoothAlpha > 0 || spec.outlierThreshold > 0 ||
+                               spec.biasCorrection)) {
+    auto parsed = readChannelCalibration(calibration);
+    if (!parsed) {
+      module.emitError() << "mp-insert-scaling: " << llvm::toString(parsed.takeError());
+      return signalPassFailure();
+    }
+    channelStats = std::move(*parsed);
+    spec.channels = &channelStats;
   }
 
   if (spec.mode != QuantMode::None) {

@@ -264,6 +264,35 @@ llvm::json::Object statsToJSON(const rt::ValueStats &s) {
                             {"abs_percentiles", std::move(percentiles)}};
 }
 
+/// Per-channel statistics over the last dimension (what SmoothQuant, bias
+/// correction and outlier decomposition read): "channel_abs_max" and
+/// "channel_mean", one entry per index of the last dimension. Skipped for
+/// scalars and for last dimensions above 65536 (the file would be huge).
+void addChannelStats(llvm::json::Object &stats, llvm::ArrayRef<int64_t> shape,
+                     const std::vector<double> &values) {
+  if (shape.empty() || shape.back() <= 0 || shape.back() > 65536 || values.empty())
+    return;
+  size_t channels = shape.back();
+  std::vector<double> absMax(channels, 0.0), sum(channels, 0.0);
+  std::vector<int64_t> count(channels, 0);
+  for (size_t i = 0; i < values.size(); ++i) {
+    double v = values[i];
+    if (!std::isfinite(v))
+      continue;
+    size_t c = i % channels;
+    absMax[c] = std::max(absMax[c], std::fabs(v));
+    sum[c] += v;
+    ++count[c];
+  }
+  llvm::json::Array maxJson, meanJson;
+  for (size_t c = 0; c < channels; ++c) {
+    maxJson.push_back(absMax[c]);
+    meanJson.push_back(count[c] ? sum[c] / count[c] : 0.0);
+  }
+  stats["channel_abs_max"] = std::move(maxJson);
+  stats["channel_mean"] = std::move(meanJson);
+}
+
 rt::UlpFormat ulpFormatOf(Type type) {
   rt::UlpFormat format;
   if (auto floatType = dyn_cast<FloatType>(type)) {
@@ -692,12 +721,17 @@ int main(int argc, char **argv) {
     // The instrumented reference returns the entry's results, then each
     // exposed value; arguments are recorded from the inputs.
     std::vector<std::pair<std::string, llvm::json::Object>> values;
-    for (auto [index, source] : llvm::enumerate(sources))
-      values.push_back({entryName + ".arg" + std::to_string(index),
-                        statsToJSON(rt::computeStats(source.values))});
-    for (size_t v = 0; v < valueNames.size(); ++v)
-      values.push_back({valueNames[v],
-                        statsToJSON(rt::computeStats(reference[numOutputs + v].toDoubles()))});
+    for (auto [index, source] : llvm::enumerate(sources)) {
+      llvm::json::Object stats = statsToJSON(rt::computeStats(source.values));
+      addChannelStats(stats, source.shape, source.values);
+      values.push_back({entryName + ".arg" + std::to_string(index), std::move(stats)});
+    }
+    for (size_t v = 0; v < valueNames.size(); ++v) {
+      std::vector<double> data = reference[numOutputs + v].toDoubles();
+      llvm::json::Object stats = statsToJSON(rt::computeStats(data));
+      addChannelStats(stats, reference[numOutputs + v].shape, data);
+      values.push_back({valueNames[v], std::move(stats)});
+    }
     if (llvm::Error error = writeCalibration(calibratePath, modelPath, entryName, values))
       return fail(llvm::toString(std::move(error)));
     llvm::outs() << "calibration: " << valueNames.size() + sources.size()

@@ -26,6 +26,17 @@ namespace mp {
 /// The absolute maximum recorded for each value name.
 llvm::Expected<llvm::StringMap<double>> readCalibration(llvm::StringRef path);
 
+/// Per-channel statistics of one value over its last dimension
+/// ("channel_abs_max", "channel_mean"; written by mp-run --calibrate).
+struct ChannelStats {
+  std::vector<double> absMax;
+  std::vector<double> mean;
+};
+
+/// The per-channel statistics recorded for each value name (values without
+/// them are absent).
+llvm::Expected<llvm::StringMap<ChannelStats>> readChannelCalibration(llvm::StringRef path);
+
 /// Writes a calibration file. Each value's statistics must hold a number
 /// "abs_max"; other keys are kept as given.
 llvm::Error

@@ -62,6 +62,16 @@ struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> 
       *this, "activation-scales",
       llvm::cl::desc("fp8/w8a8 activations: dynamic (amax at run time) or static (calibration)"),
       llvm::cl::init("dynamic")};
+  Option<double> smoothAlpha{*this, "smooth-alpha",
+                             llvm::cl::desc("fp8/w8a8: SmoothQuant strength (needs calibration)"),
+                             llvm::cl::init(0.0)};
+  Option<double> outlierThreshold{
+      *this, "outlier-threshold",
+      llvm::cl::desc("fp8/w8a8: calibrated |x| above which a channel stays bf16"),
+      llvm::cl::init(0.0)};
+  Option<bool> biasCorrection{*this, "bias-correction",
+                              llvm::cl::desc("Correct weight quantization error by calibrated means"),
+                              llvm::cl::init(false)};
   Option<int64_t> groupSize{*this, "group-size",
                             llvm::cl::desc("policy=w4a16: group size along the reduction"),
                             llvm::cl::init(128)};

@@ -333,9 +333,19 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
       dequantization (f16 scales, exact in f32) inside the contraction.
     - `w4a16`: int4 weights per group of `group-size` along the reduction
       (f16 scales), dequantized inside the contraction.
-    Option `smooth-alpha` (SmoothQuant-style migration of activation outliers
-    into the weights) is reserved: a non-zero value is an error until
-    calibration records per-channel statistics. Weights are constant
+    Calibration-driven options (they need `calibration`, a file from `mp-run
+    --calibrate`, which records per-channel statistics over each value's last
+    dimension; the activation's last dimension must be the reduction):
+    - `smooth-alpha` (fp8, w8a8): SmoothQuant migration, x_k / s_k and
+      s_k * w_k with s_k = max|x_k|^alpha / max|w_k|^(1 - alpha) rounded to a
+      power of two (both rescalings exact);
+    - `outlier-threshold` (fp8, w8a8): activation channels whose calibrated
+      |x| exceeds the threshold are gathered and multiplied in bf16 with f32
+      accumulation (LLM.int8-style), the quantized product sees them as 0;
+    - `bias-correction` (every mode): the weights' quantization error times
+      the activation's calibrated channel means is subtracted per output
+      channel.
+    Weights are constant
     operands (also through reshapes); contractions kept in f32 are left
     alone, and every skipped contraction gets a remark with its reason under
     `remarks`. The rewritten contraction is replaced by ops that carry
@@ -362,7 +372,13 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
     Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
            "Group size along the reduction for w4a16">,
     Option<"smoothAlpha", "smooth-alpha", "double", /*default=*/"0.0",
-           "SmoothQuant migration strength (reserved: only 0, the default, is accepted)">,
+           "SmoothQuant migration strength in [0, 1] for fp8/w8a8 (0: off; needs calibration)">,
+    Option<"outlierThreshold", "outlier-threshold", "double", /*default=*/"0.0",
+           "fp8/w8a8: activation channels whose calibrated |x| exceeds this go through a "
+           "bf16 product (LLM.int8-style; 0: off)">,
+    Option<"biasCorrection", "bias-correction", "bool", /*default=*/"false",
+           "Subtract the weights' quantization error times the calibrated activation "
+           "channel means per output channel">,
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "Calibration file from mp-run --calibrate (ranges, static scales, smoothing)">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
