@@ -370,9 +370,16 @@ struct MPAssignPrecisionPass
       Operation *producer = producerOf(operand);
       if (!producer)
         continue;
-      if (DecisionAttr decision = getDecision(producer))
-        followed = widest(followed, FormatAttr::get(op->getContext(),
-                                                    decision.getStorageType()));
+      if (DecisionAttr decision = getDecision(producer)) {
+        // A quantized contraction (fp8/int8/int4 format) produces its f32
+        // accumulator, dequantized: followers take the policy's elementwise
+        // format, not the quantized type.
+        Type stored = decision.getStorageType();
+        FormatAttr produced = isa<FloatType>(stored) && !isa<Float8E4M3FNType, Float8E5M2Type>(stored)
+                                  ? FormatAttr::get(op->getContext(), stored)
+                                  : active.getElementwise();
+        followed = widest(followed, produced);
+      }
     }
     if (followed)
       return {followed, "follows-producers"};

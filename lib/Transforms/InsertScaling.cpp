@@ -443,22 +443,42 @@ bool isZeroInit(Value init) {
   return matchPattern(init, m_AnyZeroFloat());
 }
 
+std::string typeName(Type type);
+
 class Quantizer {
 public:
-  Quantizer(const QuantSpec &spec, bool remarks) : spec(spec), remarks(remarks) {}
+  Quantizer(const QuantSpec &base, bool remarks) : base(base), remarks(remarks) {}
 
   /// Rewrites `op` when it is a quantizable decided contraction. Returns
   /// true when rewritten.
   bool run(Operation *op);
 
 private:
+  /// Not rewritten: a remark, or an error when the decision itself asked for
+  /// a quantized format (nothing else could honor it).
   void skip(Operation *op, const Twine &why) {
-    if (remarks)
+    if (required) {
+      op->emitError() << "mp-insert-scaling: cannot quantize as " << getDecision(op).getFormat()
+                      << ": " << why;
+      failedAny = true;
+    } else if (remarks) {
       op->emitRemark() << "mp-insert-scaling: " << spec.name() << " not applied: " << why;
+    }
   }
-  std::optional<double> staticAbsMax(Value v);
 
-  const QuantSpec &spec;
+public:
+  bool failedAny = false;
+
+private:
+  std::optional<double> staticAbsMax(Value v);
+  /// Sets `spec` from a decision whose format is itself quantized (fp8, i8,
+  /// i4: a per-op request from a policy file, an attribute or a pin); false
+  /// with a remark when the format cannot be honored for `op`.
+  bool specFromFormat(Operation *op, FormatAttr format, const Contraction &c);
+
+  const QuantSpec &base; ///< from the pass options / policy
+  QuantSpec spec;        ///< for the op being rewritten
+  bool required = false; ///< the decision names a quantized format
   bool remarks;
 };
 
@@ -519,26 +539,108 @@ Value scaleLastDim(OpBuilder &b, Location loc, Value x, ArrayRef<double> factors
   return op.getResult(0);
 }
 
+bool Quantizer::specFromFormat(Operation *op, FormatAttr format, const Contraction &c) {
+  MLIRContext *ctx = op->getContext();
+  Type element = format.getElementType();
+  Type acc = format.getAccumulator();
+  if (isa<Float8E4M3FNType, Float8E5M2Type>(element)) {
+    spec.mode = QuantMode::FP8;
+    spec.weightType = spec.activationType = element;
+    spec.qmax = largestFinite(cast<FloatType>(element));
+  } else if (element.isInteger(8) && acc && acc.isInteger(32)) {
+    spec.mode = QuantMode::W8A8;
+    spec.weightType = spec.activationType = element;
+    spec.qmax = 127;
+  } else if (element.isInteger(8)) {
+    spec.mode = QuantMode::W8A16;
+    spec.weightType = element;
+    spec.qmax = 127;
+  } else if (element.isInteger(4)) {
+    spec.mode = QuantMode::W4A16;
+    spec.weightType = element;
+    spec.qmax = 7;
+  } else {
+    return false;
+  }
+  // The scheme describes the weight (the constant operand): per_channel on an
+  // output dimension, per_group along the reduction.
+  int weightIndex = -1;
+  for (int i = 1; i >= 0 && weightIndex < 0; --i) {
+    Value v = i == 0 ? c.lhs : c.rhs;
+    while (isa_and_present<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(v.getDefiningOp()))
+      v = v.getDefiningOp()->getOperand(0);
+    if (matchPattern(v, m_Constant()))
+      weightIndex = i;
+  }
+  spec.weightPerTensor = format.getScale() == ScaleKind::PerTensor;
+  if (weightIndex >= 0 && format.getScale() != ScaleKind::PerTensor) {
+    int64_t axis = format.getAxis();
+    AffineMap map = c.maps[weightIndex];
+    if (axis < 0 || axis >= map.getNumResults()) {
+      skip(op, "the format's axis " + Twine(axis) + " is not a dimension of the weight");
+      return false;
+    }
+    bool reduction = isReduction(c, cast<AffineDimExpr>(map.getResult(axis)).getPosition());
+    if (format.getScale() == ScaleKind::PerChannel && reduction) {
+      skip(op, "per_channel(axis = " + Twine(axis) +
+                   ") runs along the reduction; scales must vary over output channels");
+      return false;
+    }
+    if (format.getScale() == ScaleKind::PerGroup) {
+      if (!reduction || spec.mode != QuantMode::W4A16) {
+        skip(op, "per_group scales are supported for i4 weights along the reduction only");
+        return false;
+      }
+      spec.groupSize = format.getGroupSize();
+    }
+  }
+  if (spec.mode == QuantMode::W4A16 && format.getScale() != ScaleKind::PerGroup) {
+    // Per channel: one group spanning the whole reduction.
+    spec.groupSize = std::numeric_limits<int64_t>::max();
+  }
+  (void)ctx;
+  return true;
+}
+
 bool Quantizer::run(Operation *op) {
   DecisionAttr decision = getDecision(op);
   if (!decision || !decision.isContraction())
     return false;
-  Type storage = decision.getStorageType();
-  if (storage.isF32() || storage.isF64() || !decision.getCompute().isF32()) {
-    skip(op, "its decision keeps it in " + [&] {
-      std::string s;
-      llvm::raw_string_ostream os(s);
-      os << storage;
-      return s;
-    }());
-    return false;
-  }
+  spec = base;
+  required = false;
   std::string why;
   FailureOr<Contraction> match = matchContraction(op, why);
-  if (failed(match)) {
-    skip(op, why);
-    return false;
+  FormatAttr format = decision.getFormat();
+  Type element = format.getElementType();
+  bool quantizedFormat = isa<IntegerType, Float8E4M3FNType, Float8E5M2Type>(element);
+  if (quantizedFormat) {
+    required = true;
+    if (failed(match)) {
+      skip(op, why);
+      return false;
+    }
+    if (!specFromFormat(op, format, *match))
+      return false;
+  } else {
+    if (spec.mode == QuantMode::None)
+      return false;
+    if (decision.getForced()) {
+      skip(op, "the user forced " + typeName(element));
+      return false;
+    }
+    if (element.isF32() || element.isF64() || !decision.getCompute().isF32()) {
+      skip(op, "its decision keeps it in " + typeName(element));
+      return false;
+    }
+    if (failed(match)) {
+      skip(op, why);
+      return false;
+    }
   }
+  // Activations that stay 16-bit (weight-only formats, outlier channels)
+  // take the decision's type, bf16 when the decision names a quantized one.
+  Type storage = quantizedFormat ? Type(BFloat16Type::get(op->getContext()))
+                                 : decision.getStorageType();
   Contraction &c = *match;
   MLIRContext *ctx = op->getContext();
   Location loc = op->getLoc();
@@ -1293,7 +1395,9 @@ void MPInsertScalingPass::runOnOperation() {
     spec.channels = &channelStats;
   }
 
-  if (spec.mode != QuantMode::None) {
+  {
+    // Every decided contraction: the policy's mode, or a quantized format the
+    // decision itself names.
     SmallVector<Operation *> candidates;
     module.walk([&](linalg::LinalgOp op) {
       if (getDecision(op))
@@ -1302,6 +1406,8 @@ void MPInsertScalingPass::runOnOperation() {
     Quantizer quantizer(spec, remarks);
     for (Operation *op : candidates)
       quantizer.run(op);
+    if (quantizer.failedAny)
+      return signalPassFailure();
   }
   if (f16Guard) {
     SmallVector<Operation *> candidates;
