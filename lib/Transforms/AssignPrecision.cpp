@@ -146,6 +146,13 @@ struct MPAssignPrecisionPass
     std::string policyName =
         !policy.empty() ? policy : (!file.policy.empty() ? file.policy : "bf16");
     std::optional<PolicyAttr> optionPolicy = getBuiltinPolicy(ctx, policyName);
+    if (policyName == "auto") {
+      module.emitError()
+          << "policy=auto is chosen by measurement, outside the pass pipeline: run "
+             "scripts/mp-search.py MODEL --error-budget B --calibration X.npy "
+             "[--candidates ...] -o plan.json, then mp-mixed-precision{policy-file=plan.json}";
+      return signalPassFailure();
+    }
     if (!optionPolicy) {
       module.emitError() << "unknown precision policy '" << policyName
                          << "'; expected f32, f16, bf16, fp8, w8a8, w8a16 or w4a16";

@@ -10,6 +10,9 @@
 #include "mp/Analysis/DecisionCheck.h"
 #include "mp/Transforms/Passes.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -33,6 +36,54 @@ std::string printed(T value) {
   llvm::raw_string_ostream os(text);
   value.print(os);
   return text;
+}
+
+/// Shape facts of a contraction for cost models (the search in
+/// scripts/mp-search.py): multiply-adds, elements of the constant operand
+/// (the weight) and of the others, and the weight's last output dimension
+/// and its reduction dimension (what per_channel / per_group formats name).
+void addContractionFacts(Operation *op, llvm::json::Object &entry) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || !linalgOp.hasPureTensorSemantics())
+    return;
+  SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+  int64_t macs = 1;
+  for (int64_t r : ranges) {
+    if (ShapedType::isDynamic(r))
+      return;
+    macs *= r;
+  }
+  entry["macs"] = macs;
+  int64_t weight = 0, activations = 0;
+  for (OpOperand *input : linalgOp.getDpsInputOperands()) {
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!type || !type.hasStaticShape())
+      continue;
+    Value v = input->get();
+    while (isa_and_present<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(v.getDefiningOp()))
+      v = v.getDefiningOp()->getOperand(0);
+    if (matchPattern(v, m_Constant())) {
+      weight += type.getNumElements();
+      AffineMap map = linalgOp.getMatchingIndexingMap(input);
+      auto iterators = linalgOp.getIteratorTypesArray();
+      for (auto [pos, expr] : llvm::enumerate(map.getResults())) {
+        auto dim = dyn_cast<AffineDimExpr>(expr);
+        if (!dim)
+          continue;
+        if (iterators[dim.getPosition()] == utils::IteratorType::reduction)
+          entry["weight_reduction_axis"] = static_cast<int64_t>(pos);
+        else
+          entry["weight_output_axis"] = static_cast<int64_t>(pos);
+      }
+    } else {
+      activations += type.getNumElements();
+    }
+  }
+  entry["weight_elements"] = weight;
+  entry["activation_elements"] = activations;
+  if (auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType()))
+    if (type.hasStaticShape())
+      entry["output_elements"] = type.getNumElements();
 }
 
 struct MPPrecisionReportPass
@@ -60,14 +111,17 @@ struct MPPrecisionReportPass
       if (!decision)
         return;
       std::string opClass = stringifyOpClass(decision.getOpClass()).str();
-      ops.push_back(llvm::json::Object{
+      llvm::json::Object entry{
           {"loc", getStableName(op)},
           {"op", op->getName().getStringRef()},
           {"class", opClass},
           {"format", printed(Attribute(decision.getFormat()))},
           {"compute", printed(decision.getCompute())},
           {"rule", decision.getRule()},
-          {"forced", decision.getForced()}});
+          {"forced", decision.getForced()}};
+      if (decision.isContraction())
+        addContractionFacts(op, entry);
+      ops.push_back(std::move(entry));
       ++perFormat[printed(decision.getFormat().getElementType())];
       ++perCompute[printed(decision.getCompute())];
       ++perClass[opClass];
