@@ -49,6 +49,8 @@ def parse_args(argv):
                    help="A,B: fail unless policy A's cosine is below policy B's")
     p.add_argument("--calibration-seed", type=int,
                    help="calibrate on inputs from this seed and pass calibration= to every policy")
+    p.add_argument("--gram", action="store_true",
+                   help="with --calibration-seed: also record second moments (for gptq=true)")
     p.add_argument("--json", help="write the rows here")
     return p.parse_args(argv)
 
@@ -95,7 +97,7 @@ def main(argv):
     if args.calibration_seed is not None:
         calibration = os.path.join(work, "calibration.json")
         cmd = [args.mp_run, args.model, *make_inputs(args.calibration_seed, "cal"),
-               "--calibrate", calibration]
+               "--calibrate", calibration] + (["--calibrate-gram"] if args.gram else [])
         if args.entry:
             cmd += ["--entry", args.entry]
         subprocess.run(cmd, check=True, capture_output=True)

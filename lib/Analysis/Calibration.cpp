@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -81,6 +83,27 @@ mp::readChannelCalibration(llvm::StringRef path) {
         return error("value '" + entry.first.str() + "' has a malformed channel statistic");
       channels.absMax.push_back(*mv);
       channels.mean.push_back(*av);
+    }
+    if (std::optional<llvm::StringRef> gram = stats->getString("gram")) {
+      std::optional<int64_t> size = stats->getInteger("gram_size");
+      if (!size || *size != static_cast<int64_t>(channels.absMax.size()))
+        return error("value '" + entry.first.str() + "' has a gram without a matching gram_size");
+      llvm::SmallString<256> file(llvm::sys::path::parent_path(path));
+      llvm::sys::path::append(file, *gram);
+      auto buffer = llvm::MemoryBuffer::getFile(file);
+      if (!buffer)
+        return error("value '" + entry.first.str() + "': cannot read '" + file +
+                     "': " + buffer.getError().message());
+      size_t count = static_cast<size_t>(*size) * static_cast<size_t>(*size);
+      if ((*buffer)->getBufferSize() != count * sizeof(double))
+        return error("value '" + entry.first.str() + "': '" + file + "' holds " +
+                     llvm::Twine((*buffer)->getBufferSize()) + " bytes, expected " +
+                     llvm::Twine(count * sizeof(double)));
+      const char *data = (*buffer)->getBufferStart();
+      channels.gram.resize(count);
+      for (size_t i = 0; i < count; ++i)
+        channels.gram[i] = llvm::support::endian::read<double>(data + i * sizeof(double),
+                                                                llvm::endianness::little);
     }
     result[entry.first.str()] = std::move(channels);
   }

@@ -129,6 +129,7 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
   scaling.smoothAlpha = options.smoothAlpha;
   scaling.outlierThreshold = options.outlierThreshold;
   scaling.biasCorrection = options.biasCorrection;
+  scaling.gptq = options.gptq;
   scaling.calibration = options.calibration;
   scaling.remarks = options.remarks;
   pm.addPass(createMPInsertScaling(scaling));

@@ -63,6 +63,7 @@ struct QuantSpec {
   double smoothAlpha = 0;        ///< SmoothQuant migration strength (0: off)
   double outlierThreshold = 0;   ///< LLM.int8-style decomposition (0: off)
   bool biasCorrection = false;
+  bool gptq = false;             ///< GPTQ error feedback (needs a calibrated gram)
   const llvm::StringMap<double> *calibration = nullptr;
   const llvm::StringMap<ChannelStats> *channels = nullptr;
 
@@ -297,6 +298,82 @@ std::pair<Value, Value> quantizeAtRunTime(OpBuilder &b, Location loc, Value x,
   return {op.getResult(0), scales};
 }
 
+/// GPTQ's input: the upper Cholesky factor U of H^-1 (K x K, row-major), H
+/// the calibrated E[x x^T] of the activation, and the weight's position of K.
+struct GPTQFactor {
+  std::vector<double> upper;
+  int64_t position = -1;
+};
+
+/// Lower Cholesky factor of the symmetric `a` (n x n) in place; false when
+/// it is not positive definite.
+bool choleskyLower(std::vector<double> &a, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (int64_t k = 0; k < j; ++k)
+      d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0))
+      return false;
+    d = std::sqrt(d);
+    a[j * n + j] = d;
+    for (int64_t i = j + 1; i < n; ++i) {
+      double v = a[i * n + j];
+      for (int64_t k = 0; k < j; ++k)
+        v -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = v / d;
+    }
+    for (int64_t k = j + 1; k < n; ++k)
+      a[j * n + k] = 0.0;
+  }
+  return true;
+}
+
+/// U with U^T U = (H + damp)^-1, from H = E[x x^T] (n x n). Channels never
+/// seen (H_kk = 0) get H_kk = 1; the damping is 1% of the mean diagonal,
+/// raised tenfold until H is positive definite (at most three times).
+std::optional<std::vector<double>> gptqFactor(std::vector<double> h, int64_t n) {
+  double mean = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    if (h[k * n + k] == 0)
+      h[k * n + k] = 1;
+    mean += h[k * n + k] / n;
+  }
+  for (double damp = 0.01; damp <= 10; damp *= 10) {
+    std::vector<double> l = h;
+    for (int64_t k = 0; k < n; ++k)
+      l[k * n + k] += damp * mean;
+    if (!choleskyLower(l, n))
+      continue;
+    // H^-1 = L^-T L^-1: invert L (lower), then multiply.
+    std::vector<double> inv(n * n, 0.0);
+    for (int64_t j = 0; j < n; ++j) {
+      inv[j * n + j] = 1.0 / l[j * n + j];
+      for (int64_t i = j + 1; i < n; ++i) {
+        double v = 0;
+        for (int64_t k = j; k < i; ++k)
+          v -= l[i * n + k] * inv[k * n + j];
+        inv[i * n + j] = v / l[i * n + i];
+      }
+    }
+    std::vector<double> hinv(n * n, 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j <= i; ++j) {
+        double v = 0;
+        for (int64_t k = i; k < n; ++k)
+          v += inv[k * n + i] * inv[k * n + j];
+        hinv[i * n + j] = hinv[j * n + i] = v;
+      }
+    if (!choleskyLower(hinv, n))
+      continue;
+    std::vector<double> upper(n * n, 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j <= i; ++j)
+        upper[j * n + i] = hinv[i * n + j];
+    return upper;
+  }
+  return std::nullopt;
+}
+
 /// A weight quantized at compile time.
 struct QuantizedWeight {
   DenseElementsAttr values; ///< in the (possibly group-expanded) shape
@@ -312,7 +389,7 @@ struct QuantizedWeight {
 FailureOr<QuantizedWeight>
 quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsigned> kept,
                int64_t groupPos, int64_t groupSize, const QuantSpec &spec,
-               FloatType scaleType, std::string &why) {
+               FloatType scaleType, std::string &why, const GPTQFactor *gptq = nullptr) {
   MLIRContext *ctx = scaleType.getContext();
   int64_t count = 1;
   for (int64_t d : shape)
@@ -387,37 +464,57 @@ quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsig
     scaleValues.push_back(stored);
   }
   auto valueType = RankedTensorType::get(valueShape, spec.weightType);
-  DenseElementsAttr quantized;
-  std::vector<float> error;
-  error.reserve(count);
-  if (auto intType = dyn_cast<IntegerType>(spec.weightType)) {
-    SmallVector<APInt> q;
-    q.reserve(count);
-    for (int64_t i = 0; i < count; ++i) {
-      float v = valueAt(i) / scales[slotOf(i)];
-      v = std::min(std::max(v, static_cast<float>(-spec.qmax)), static_cast<float>(spec.qmax));
-      q.push_back(APInt(intType.getWidth(), static_cast<int64_t>(std::nearbyint(v)),
-                        /*isSigned=*/true));
+  // One element: the stored value and its dequantization q * s.
+  auto intType = dyn_cast<IntegerType>(spec.weightType);
+  SmallVector<APInt> qInt(intType ? count : 0, APInt(intType ? intType.getWidth() : 1, 0));
+  SmallVector<APFloat> qFloat;
+  if (!intType)
+    qFloat.assign(count, APFloat(0.0f));
+  auto quantizeOne = [&](int64_t i, double value) -> double {
+    float scale = scales[slotOf(i)];
+    float v = static_cast<float>(value) / scale;
+    v = std::min(std::max(v, static_cast<float>(-spec.qmax)), static_cast<float>(spec.qmax));
+    if (intType) {
+      int64_t q = static_cast<int64_t>(std::nearbyint(v));
+      qInt[i] = APInt(intType.getWidth(), q, /*isSigned=*/true);
+      return static_cast<float>(q) * scale;
     }
-    quantized = DenseElementsAttr::get(valueType, q);
+    qFloat[i] = convertFloat(APFloat(v), cast<FloatType>(spec.weightType).getFloatSemantics(),
+                             RoundingMode::NearestEven, /*saturate=*/true);
+    APFloat back = qFloat[i];
+    bool lost;
+    back.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    return back.convertToFloat() * scale;
+  };
+  std::vector<float> error(count);
+  if (gptq) {
+    // GPTQ: quantize input channel by input channel and push each rounding
+    // error onto the channels not yet quantized, weighted by the upper
+    // Cholesky factor U of the inverse Hessian (H = E[x x^T]).
+    int64_t numK = shape[gptq->position], inner = 1;
+    for (int64_t p = shape.size() - 1; p > gptq->position; --p)
+      inner *= shape[p];
+    int64_t outer = count / (numK * inner);
+    std::vector<double> work(count);
     for (int64_t i = 0; i < count; ++i)
-      error.push_back(static_cast<float>(q[i].getSExtValue()) * scales[slotOf(i)] - valueAt(i));
+      work[i] = valueAt(i);
+    const std::vector<double> &u = gptq->upper;
+    for (int64_t k = 0; k < numK; ++k)
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t in = 0; in < inner; ++in) {
+          int64_t i = (o * numK + k) * inner + in;
+          double deq = quantizeOne(i, work[i]);
+          double e = (work[i] - deq) / u[k * numK + k];
+          for (int64_t j = k + 1; j < numK; ++j)
+            work[(o * numK + j) * inner + in] -= e * u[k * numK + j];
+          error[i] = static_cast<float>(deq - valueAt(i));
+        }
   } else {
-    auto floatType = cast<FloatType>(spec.weightType);
-    SmallVector<APFloat> q;
-    q.reserve(count);
-    for (int64_t i = 0; i < count; ++i) {
-      float v = valueAt(i) / scales[slotOf(i)];
-      v = std::min(std::max(v, static_cast<float>(-spec.qmax)), static_cast<float>(spec.qmax));
-      q.push_back(convertFloat(APFloat(v), floatType.getFloatSemantics(),
-                               RoundingMode::NearestEven, /*saturate=*/true));
-      APFloat back = q.back();
-      bool lost;
-      back.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
-      error.push_back(back.convertToFloat() * scales[slotOf(i)] - valueAt(i));
-    }
-    quantized = DenseElementsAttr::get(valueType, q);
+    for (int64_t i = 0; i < count; ++i)
+      error[i] = static_cast<float>(quantizeOne(i, valueAt(i)) - valueAt(i));
   }
+  DenseElementsAttr quantized = intType ? DenseElementsAttr::get(valueType, qInt)
+                                        : DenseElementsAttr::get(valueType, qFloat);
   (void)ctx;
   return QuantizedWeight{quantized,
                          DenseElementsAttr::get(RankedTensorType::get(scaleShape, scaleType),
@@ -704,7 +801,7 @@ bool Quantizer::run(Operation *op) {
       stride *= shape[p];
     return (linear / stride) % shape[weightK];
   };
-  bool adjusts = spec.biasCorrection ||
+  bool adjusts = spec.biasCorrection || spec.gptq ||
                  (!spec.weightOnly() && (spec.smoothAlpha > 0 || spec.outlierThreshold > 0));
   if (adjusts && weightIndex >= 0) {
     SmallVector<unsigned> actReduced = positions(c, c.maps[actIndex], /*reduction=*/true);
@@ -856,6 +953,27 @@ bool Quantizer::run(Operation *op) {
     }
   }
 
+  std::optional<GPTQFactor> gptq;
+  if (actStats && spec.gptq) {
+    if (actStats->gram.empty()) {
+      skip(op, "gptq needs the activation's second moments (mp-run --calibrate "
+               "--calibrate-gram)");
+      return false;
+    }
+    // The smoothed activation is x / s: its second moments are H_kj / (s_k s_j).
+    std::vector<double> h = actStats->gram;
+    for (int64_t k = 0; k < numK; ++k)
+      for (int64_t j = 0; j < numK; ++j)
+        h[k * numK + j] /= smooth[k] * smooth[j];
+    std::optional<std::vector<double>> upper = gptqFactor(std::move(h), numK);
+    if (!upper) {
+      skip(op, "the calibrated second-moment matrix is not positive definite even with damping");
+      return false;
+    }
+    gptq = GPTQFactor{std::move(*upper), weightK};
+    markOs << "gptq; ";
+  }
+
   Value result;
   std::vector<float> weightError;
   if (spec.weightOnly()) {
@@ -885,7 +1003,7 @@ bool Quantizer::run(Operation *op) {
       weightKept.clear();
     FailureOr<QuantizedWeight> quantized =
         quantizeWeight(weightVals, weightType.getShape(), weightKept, groupPos, group, spec,
-                       b.getF16Type(), why);
+                       b.getF16Type(), why, gptq ? &*gptq : nullptr);
     if (failed(quantized)) {
       skip(op, why);
       return false;
@@ -974,8 +1092,9 @@ bool Quantizer::run(Operation *op) {
       if (i == weightIndex) {
         if (spec.weightPerTensor)
           kept.clear();
-        FailureOr<QuantizedWeight> q = quantizeWeight(weightVals, type.getShape(), kept, -1, 0,
-                                                      spec, cast<FloatType>(f32), why);
+        FailureOr<QuantizedWeight> q =
+            quantizeWeight(weightVals, type.getShape(), kept, -1, 0, spec, cast<FloatType>(f32),
+                           why, gptq ? &*gptq : nullptr);
         if (failed(q)) {
           skip(op, why);
           return false;
@@ -1357,11 +1476,12 @@ LogicalResult MPInsertScalingPass::buildSpec(QuantSpec &spec) {
     return fail("outlier-threshold must be >= 0, not " + Twine(std::to_string(static_cast<double>(outlierThreshold))));
   if (outlierThreshold > 0 && !activationQuantized)
     return fail("outlier-threshold applies to quantize=fp8 or w8a8 (quantized activations)");
-  if (biasCorrection && spec.mode == QuantMode::None)
-    return fail("bias-correction needs a quantize mode");
-  if ((smoothAlpha > 0 || outlierThreshold > 0 || biasCorrection) && calibration.empty())
-    return fail("smooth-alpha, outlier-threshold and bias-correction need a calibration file "
-                "with per-channel statistics (mp-run --calibrate)");
+  if ((biasCorrection || gptq) && spec.mode == QuantMode::None)
+    return fail(Twine(gptq ? "gptq" : "bias-correction") + " needs a quantize mode");
+  if ((smoothAlpha > 0 || outlierThreshold > 0 || biasCorrection || gptq) && calibration.empty())
+    return fail("smooth-alpha, outlier-threshold, bias-correction and gptq need a calibration "
+                "file with per-channel statistics (mp-run --calibrate)");
+  spec.gptq = gptq;
   spec.smoothAlpha = smoothAlpha;
   spec.outlierThreshold = outlierThreshold;
   spec.biasCorrection = biasCorrection;
@@ -1385,7 +1505,7 @@ void MPInsertScalingPass::runOnOperation() {
   }
   llvm::StringMap<ChannelStats> channelStats;
   if (!calibration.empty() && (spec.smoothAlpha > 0 || spec.outlierThreshold > 0 ||
-                               spec.biasCorrection)) {
+                               spec.biasCorrection || spec.gptq)) {
     auto parsed = readChannelCalibration(calibration);
     if (!parsed) {
       module.emitError() << "mp-insert-scaling: " << llvm::toString(parsed.takeError());

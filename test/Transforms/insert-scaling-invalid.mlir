@@ -10,7 +10,7 @@
 // RUN: not mp-opt %s --pass-pipeline="builtin.module(mp-insert-scaling{quantize=w8a8 weight-granularity=per-row})" 2>&1 | FileCheck %s --check-prefix=WEIGHT
 // WEIGHT: error: mp-insert-scaling: unknown weight-granularity 'per-row'; expected per-channel or per-tensor
 // RUN: not mp-opt %s --pass-pipeline="builtin.module(mp-insert-scaling{quantize=w8a8 smooth-alpha=0.5})" 2>&1 | FileCheck %s --check-prefix=SMOOTH
-// SMOOTH: error: mp-insert-scaling: smooth-alpha, outlier-threshold and bias-correction need a calibration file
+// SMOOTH: error: mp-insert-scaling: smooth-alpha, outlier-threshold, bias-correction and gptq need a calibration
 // RUN: not mp-opt %s --pass-pipeline="builtin.module(mp-insert-scaling{calibration=%t.missing.json})" 2>&1 | FileCheck %s --check-prefix=CAL
 // CAL: error: mp-insert-scaling: calibration file '{{.*}}missing.json'
 

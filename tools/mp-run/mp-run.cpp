@@ -46,6 +46,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/EndianStream.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -86,6 +87,12 @@ static cl::opt<uint64_t> seed("seed", cl::desc("Seed of generated inputs"), cl::
                               cl::cat(category));
 static cl::opt<std::string> calibratePath("calibrate",
     cl::desc("Record range statistics of every tensor value of the reference run"),
+    cl::cat(category));
+static cl::opt<bool> calibrateGram(
+    "calibrate-gram",
+    cl::desc("With --calibrate: also record each value's second-moment matrix over its last "
+             "dimension (E[x x^T], K x K raw little-endian float64 files in <calibration>.gram/, for "
+             "mp-insert-scaling{gptq}); last dimensions up to 4096"),
     cl::cat(category));
 static cl::opt<bool> timing("timing", cl::desc("Print phase timings"), cl::cat(category));
 static cl::opt<bool> vectorize("vectorize",
@@ -291,6 +298,47 @@ void addChannelStats(llvm::json::Object &stats, llvm::ArrayRef<int64_t> shape,
   }
   stats["channel_abs_max"] = std::move(maxJson);
   stats["channel_mean"] = std::move(meanJson);
+}
+
+/// E[x x^T] over the rows of the last dimension, written as a K x K raw
+/// little-endian float64 file; its path (relative to the calibration file) goes into `stats`
+/// as "gram". Skipped for rank < 2 and K > 4096.
+llvm::Error addGram(llvm::json::Object &stats, llvm::ArrayRef<int64_t> shape,
+                    const std::vector<double> &values, llvm::StringRef calibration,
+                    size_t index) {
+  if (shape.size() < 2 || shape.back() <= 0 || shape.back() > 4096 || values.empty())
+    return llvm::Error::success();
+  size_t k = shape.back(), rows = values.size() / k;
+  std::vector<double> gram(k * k, 0.0);
+  for (size_t r = 0; r < rows; ++r) {
+    const double *x = &values[r * k];
+    for (size_t i = 0; i < k; ++i) {
+      if (x[i] == 0.0 || !std::isfinite(x[i]))
+        continue;
+      double xi = x[i];
+      double *g = &gram[i * k];
+      for (size_t j = 0; j < k; ++j)
+        if (std::isfinite(x[j]))
+          g[j] += xi * x[j];
+    }
+  }
+  for (double &g : gram)
+    g /= static_cast<double>(rows);
+  std::string dir = (calibration + ".gram").str();
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return llvm::createStringError(ec, "cannot create '" + dir + "': " + ec.message());
+  std::string file = std::to_string(index) + ".f64";
+  std::error_code ec;
+  llvm::raw_fd_ostream os(dir + "/" + file, ec);
+  if (ec)
+    return llvm::createStringError(ec, "cannot write '" + dir + "/" + file + "': " + ec.message());
+  // Raw little-endian float64, row-major; the size is in the JSON.
+  for (double g : gram)
+    llvm::support::endian::write<double>(os, g, llvm::endianness::little);
+  stats["gram"] = (llvm::sys::path::filename(dir) + "/" + file).str();
+  stats["gram_size"] = static_cast<int64_t>(k);
+  stats["gram_rows"] = static_cast<int64_t>(rows);
+  return llvm::Error::success();
 }
 
 rt::UlpFormat ulpFormatOf(Type type) {
@@ -724,12 +772,20 @@ int main(int argc, char **argv) {
     for (auto [index, source] : llvm::enumerate(sources)) {
       llvm::json::Object stats = statsToJSON(rt::computeStats(source.values));
       addChannelStats(stats, source.shape, source.values);
+      if (calibrateGram)
+        if (llvm::Error error = addGram(stats, source.shape, source.values, calibratePath,
+                                        values.size()))
+          return fail(llvm::toString(std::move(error)));
       values.push_back({entryName + ".arg" + std::to_string(index), std::move(stats)});
     }
     for (size_t v = 0; v < valueNames.size(); ++v) {
       std::vector<double> data = reference[numOutputs + v].toDoubles();
       llvm::json::Object stats = statsToJSON(rt::computeStats(data));
       addChannelStats(stats, reference[numOutputs + v].shape, data);
+      if (calibrateGram)
+        if (llvm::Error error = addGram(stats, reference[numOutputs + v].shape, data,
+                                        calibratePath, values.size()))
+          return fail(llvm::toString(std::move(error)));
       values.push_back({valueNames[v], std::move(stats)});
     }
     if (llvm::Error error = writeCalibration(calibratePath, modelPath, entryName, values))

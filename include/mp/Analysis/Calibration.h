@@ -31,6 +31,8 @@ llvm::Expected<llvm::StringMap<double>> readCalibration(llvm::StringRef path);
 struct ChannelStats {
   std::vector<double> absMax;
   std::vector<double> mean;
+  /// E[x x^T] (K x K, row-major) when recorded (mp-run --calibrate-gram).
+  std::vector<double> gram;
 };
 
 /// The per-channel statistics recorded for each value name (values without

@@ -69,6 +69,9 @@ struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> 
       *this, "outlier-threshold",
       llvm::cl::desc("fp8/w8a8: calibrated |x| above which a channel stays bf16"),
       llvm::cl::init(0.0)};
+  Option<bool> gptq{*this, "gptq",
+                    llvm::cl::desc("GPTQ error feedback for quantized weights (needs a calibrated gram)"),
+                    llvm::cl::init(false)};
   Option<bool> biasCorrection{*this, "bias-correction",
                               llvm::cl::desc("Correct weight quantization error by calibrated means"),
                               llvm::cl::init(false)};

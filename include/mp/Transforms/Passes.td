@@ -344,7 +344,12 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
       accumulation (LLM.int8-style), the quantized product sees them as 0;
     - `bias-correction` (every mode): the weights' quantization error times
       the activation's calibrated channel means is subtracted per output
-      channel.
+      channel;
+    - `gptq` (every mode): weights are quantized input channel by input
+      channel, each rounding error pushed onto the channels not yet quantized
+      through the inverse of the calibrated E[x x^T] (recorded by `mp-run
+      --calibrate --calibrate-gram`; 1% diagonal damping). Scales are
+      computed from the weights before the feedback.
     Weights are constant
     operands (also through reshapes); contractions kept in f32 are left
     alone, and every skipped contraction gets a remark with its reason under
@@ -376,6 +381,9 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
     Option<"outlierThreshold", "outlier-threshold", "double", /*default=*/"0.0",
            "fp8/w8a8: activation channels whose calibrated |x| exceeds this go through a "
            "bf16 product (LLM.int8-style; 0: off)">,
+    Option<"gptq", "gptq", "bool", /*default=*/"false",
+           "GPTQ error feedback when quantizing weights (needs mp-run --calibrate "
+           "--calibrate-gram)">,
     Option<"biasCorrection", "bias-correction", "bool", /*default=*/"false",
            "Subtract the weights' quantization error times the calibrated activation "
            "channel means per output channel">,
