@@ -98,6 +98,10 @@ class Runner:
         self.runs += 1
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
+            # A candidate the compiler refuses is skipped; say why.
+            tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
+            sys.stderr.write(f"mp-search: run failed ({policy_file or 'f32'}): "
+                             + " | ".join(tail) + "\n")
             return None
         files = sorted(f for f in os.listdir(out) if f.endswith(".npy"))
         return [np.load(os.path.join(out, f)).astype(np.float64) for f in files]
