@@ -397,4 +397,29 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+
+def MPErrorBounds : Pass<"mp-error-bounds", "::mlir::ModuleOp"> {
+  let summary = "Static worst-case error bounds per op, from unit round-off and ranges (remarks)";
+  let description = [{
+    Runs on decided IR (after mp-assign-precision, before or without
+    mp-materialize) and propagates, in program order, a worst-case bound on
+    the absolute error of every value against exact real arithmetic on the
+    same inputs: rounding of inputs to each op's storage format (u = 2^-p of
+    the format times the value's magnitude from the range analysis), payload
+    arithmetic in the compute type (first-order rules for +, -, *, /, max,
+    min, exp, casts), sums and contractions of N terms (N * term error plus
+    gamma(N-1) = (N-1)u / (1 - (N-1)u) times N * max|term|), and the final
+    rounding to storage. Each decided op gets a remark `error bound: |err|
+    <= B (|x| <= M, relative B/M)`; each function result one at the
+    function. Values the analysis cannot bound (unbounded ranges, ops it does
+    not model, quantized contractions) print `no bound` with the reason.
+    Bounds are sound but pessimistic (no cancellation of independent
+    roundings); docs/UserGuide.md compares them with measured errors.
+  }];
+  let options = [
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Calibration file seeding the range analysis">
+  ];
+}
+
 #endif // MP_TRANSFORMS_PASSES_TD

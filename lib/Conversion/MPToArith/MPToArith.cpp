@@ -3,6 +3,7 @@
 #include "mp/Conversion/MPToArith/MPToArith.h"
 #include "mp/Conversion/Passes.h"
 
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -320,7 +321,15 @@ struct MPLowerToArithPass : mp::impl::MPLowerToArithBase<MPLowerToArithPass> {
     RewritePatternSet patterns(ctx);
     populateMPToArithConversionPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    // Argument annotations of the mp namespace (mp.range) have served the
+    // analyses; nothing below mp knows them (the LLVM translation would warn).
+    getOperation()->walk([](FunctionOpInterface func) {
+      for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+        for (NamedAttribute attr : llvm::to_vector(func.getArgAttrs(i)))
+          if (attr.getName().getValue().starts_with("mp."))
+            func.removeArgAttr(i, attr.getName());
+    });
   }
 };
 
