@@ -66,14 +66,22 @@ func.func @block(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // The report lists every decision (in IR order) and the totals, read from
 // the IR: the two 8x8 weights are bf16 now (256 bytes), two tensor casts
 // remain (the softmax result into the second matmul, its result out).
+// Contractions carry their shape facts for cost models (4x8 by 8x8: 256
+// multiply-adds, a 64-element weight whose output dimension is 1).
 // REPORT: "ops": [
-// REPORT: "class": "contraction",
+// REPORT: "activation_elements": 32,
+// REPORT-NEXT: "class": "contraction",
 // REPORT-NEXT: "compute": "f32",
 // REPORT-NEXT: "forced": false,
 // REPORT-NEXT: "format": "#mp.format<bf16, acc = f32>",
 // REPORT-NEXT: "loc": "mixed-precision.mlir:{{[0-9]+}}:8",
+// REPORT-NEXT: "macs": 256,
 // REPORT-NEXT: "op": "linalg.matmul",
-// REPORT-NEXT: "rule": "class-default:contraction"
+// REPORT-NEXT: "output_elements": 32,
+// REPORT-NEXT: "rule": "class-default:contraction",
+// REPORT-NEXT: "weight_elements": 64,
+// REPORT-NEXT: "weight_output_axis": 1,
+// REPORT-NEXT: "weight_reduction_axis": 0
 // REPORT: "class": "sensitive",
 // REPORT-NEXT: "compute": "f32",
 // REPORT-NEXT: "forced": false,
