@@ -30,6 +30,12 @@ llvm::Expected<llvm::json::Value> mp::readJSONFile(llvm::StringRef what,
   return json;
 }
 
+/// The "values" object of a calibration file, or null.
+static const llvm::json::Object *valuesOf(const llvm::json::Value &json) {
+  const llvm::json::Object *root = json.getAsObject();
+  return root ? root->getObject("values") : nullptr;
+}
+
 llvm::Expected<llvm::StringMap<double>> mp::readCalibration(llvm::StringRef path) {
   auto error = [&](const llvm::Twine &message) {
     return fileError("calibration file", path, message);
@@ -37,8 +43,7 @@ llvm::Expected<llvm::StringMap<double>> mp::readCalibration(llvm::StringRef path
   auto json = readJSONFile("calibration file", path);
   if (!json)
     return json.takeError();
-  const llvm::json::Object *root = json->getAsObject();
-  const llvm::json::Object *values = root ? root->getObject("values") : nullptr;
+  const llvm::json::Object *values = valuesOf(*json);
   if (!values)
     return error("expected an object with \"values\" (written by mp-run --calibrate)");
   llvm::StringMap<double> absMax;
@@ -62,8 +67,7 @@ mp::readChannelCalibration(llvm::StringRef path) {
   auto json = readJSONFile("calibration file", path);
   if (!json)
     return json.takeError();
-  const llvm::json::Object *root = json->getAsObject();
-  const llvm::json::Object *values = root ? root->getObject("values") : nullptr;
+  const llvm::json::Object *values = valuesOf(*json);
   if (!values)
     return error("expected an object with \"values\" (written by mp-run --calibrate)");
   llvm::StringMap<ChannelStats> result;

@@ -1,6 +1,8 @@
 //===- ConstantData.cpp - reading, converting and counting constants ------===//
 
 #include "mp/Analysis/ConstantData.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mp/Dialect/MP/Utils/FloatRounding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -68,6 +70,15 @@ APFloat mp::convertConstant(const APFloat &value, FloatType type, bool clampSent
     overflowed = true;
   }
   return converted;
+}
+
+ElementsAttr mp::getConstantThroughReshapes(Value value) {
+  while (isa_and_present<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(value.getDefiningOp()))
+    value = value.getDefiningOp()->getOperand(0);
+  ElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return nullptr;
+  return attr;
 }
 
 ConstantBytes mp::countConstantBytes(Operation *root) {

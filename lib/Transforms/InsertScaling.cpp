@@ -390,7 +390,6 @@ FailureOr<QuantizedWeight>
 quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsigned> kept,
                int64_t groupPos, int64_t groupSize, const QuantSpec &spec,
                FloatType scaleType, std::string &why, const GPTQFactor *gptq = nullptr) {
-  MLIRContext *ctx = scaleType.getContext();
   int64_t count = 1;
   for (int64_t d : shape)
     count *= d;
@@ -515,7 +514,6 @@ quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsig
   }
   DenseElementsAttr quantized = intType ? DenseElementsAttr::get(valueType, qInt)
                                         : DenseElementsAttr::get(valueType, qFloat);
-  (void)ctx;
   return QuantizedWeight{quantized,
                          DenseElementsAttr::get(RankedTensorType::get(scaleShape, scaleType),
                                                 scaleValues),
@@ -637,7 +635,6 @@ Value scaleLastDim(OpBuilder &b, Location loc, Value x, ArrayRef<double> factors
 }
 
 bool Quantizer::specFromFormat(Operation *op, FormatAttr format, const Contraction &c) {
-  MLIRContext *ctx = op->getContext();
   Type element = format.getElementType();
   Type acc = format.getAccumulator();
   if (isa<Float8E4M3FNType, Float8E5M2Type>(element)) {
@@ -661,14 +658,9 @@ bool Quantizer::specFromFormat(Operation *op, FormatAttr format, const Contracti
   }
   // The scheme describes the weight (the constant operand): per_channel on an
   // output dimension, per_group along the reduction.
-  int weightIndex = -1;
-  for (int i = 1; i >= 0 && weightIndex < 0; --i) {
-    Value v = i == 0 ? c.lhs : c.rhs;
-    while (isa_and_present<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(v.getDefiningOp()))
-      v = v.getDefiningOp()->getOperand(0);
-    if (matchPattern(v, m_Constant()))
-      weightIndex = i;
-  }
+  int weightIndex = getConstantThroughReshapes(c.rhs)   ? 1
+                    : getConstantThroughReshapes(c.lhs) ? 0
+                                                        : -1;
   spec.weightPerTensor = format.getScale() == ScaleKind::PerTensor;
   if (weightIndex >= 0 && format.getScale() != ScaleKind::PerTensor) {
     int64_t axis = format.getAxis();
@@ -695,7 +687,6 @@ bool Quantizer::specFromFormat(Operation *op, FormatAttr format, const Contracti
     // Per channel: one group spanning the whole reduction.
     spec.groupSize = std::numeric_limits<int64_t>::max();
   }
-  (void)ctx;
   return true;
 }
 
@@ -746,18 +737,12 @@ bool Quantizer::run(Operation *op) {
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
 
   // The weight: a constant operand (the right one when both are).
-  ElementsAttr weightAttr;
   int weightIndex = -1;
-  for (int i = 1; i >= 0; --i) {
-    // A constant, possibly reshaped (reshapes keep the row-major order).
-    Value v = i == 0 ? c.lhs : c.rhs;
-    while (isa_and_present<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(v.getDefiningOp()))
-      v = v.getDefiningOp()->getOperand(0);
-    if (matchPattern(v, m_Constant(&weightAttr))) {
-      weightIndex = i;
-      break;
-    }
-  }
+  ElementsAttr weightAttr;
+  if ((weightAttr = getConstantThroughReshapes(c.rhs)))
+    weightIndex = 1;
+  else if ((weightAttr = getConstantThroughReshapes(c.lhs)))
+    weightIndex = 0;
   std::optional<SmallVector<APFloat>> weightValues;
   if (weightIndex >= 0)
     weightValues = readFloatConstant(weightAttr);
@@ -1272,7 +1257,6 @@ bool F16Guard::canUndo(OpOperand &use) const {
 
 void F16Guard::undo(OpOperand &use, double factor, StringRef mark) {
   Operation *user = use.getOwner();
-  auto linalgOp = cast<linalg::LinalgOp>(user);
   if (auto generic = dyn_cast<linalg::GenericOp>(user)) {
     BlockArgument arg = generic.getMatchingBlockArgument(&use);
     OpBuilder b = OpBuilder::atBlockBegin(generic.getBody());
@@ -1300,7 +1284,6 @@ void F16Guard::undo(OpOperand &use, double factor, StringRef mark) {
       });
   back->setAttr(MPDialect::getScalingAttrName(), b.getStringAttr(mark));
   result.replaceAllUsesExcept(back.getResult(0), back);
-  (void)linalgOp;
 }
 
 void F16Guard::widen(Operation *op, StringRef why) {

@@ -11,8 +11,6 @@
 #include "mp/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -59,10 +57,7 @@ void addContractionFacts(Operation *op, llvm::json::Object &entry) {
     auto type = dyn_cast<RankedTensorType>(input->get().getType());
     if (!type || !type.hasStaticShape())
       continue;
-    Value v = input->get();
-    while (isa_and_present<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(v.getDefiningOp()))
-      v = v.getDefiningOp()->getOperand(0);
-    if (matchPattern(v, m_Constant())) {
+    if (getConstantThroughReshapes(input->get())) {
       weight += type.getNumElements();
       AffineMap map = linalgOp.getMatchingIndexingMap(input);
       auto iterators = linalgOp.getIteratorTypesArray();

@@ -18,6 +18,10 @@ namespace mp {
 std::optional<llvm::SmallVector<llvm::APFloat>>
 readFloatConstant(mlir::ElementsAttr attr);
 
+/// The constant `value` holds, looking through tensor reshapes (which keep
+/// the row-major order of the elements); null when it is not a constant.
+mlir::ElementsAttr getConstantThroughReshapes(mlir::Value value);
+
 /// Largest finite |x| over `values` (0 when none is finite).
 double finiteAbsMax(llvm::ArrayRef<llvm::APFloat> values);
 
