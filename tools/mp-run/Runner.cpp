@@ -15,6 +15,9 @@
 #include "mp/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/APFloat.h"
@@ -159,6 +162,69 @@ LogicalResult mp::checkSignature(Operation *op) {
   return success();
 }
 
+
+/// Large constant arrays (weights) are not compiled into the code: each becomes
+/// a zero-initialized, externally visible global whose bytes are copied in
+/// after the JIT has placed it. Translating and code-generating tens of MB of
+/// constants is most of the compile time of a real model otherwise, and the
+/// generated code then depends on the weights' shapes only.
+static constexpr int64_t kExternalizeBytes = 4096;
+
+static std::vector<ExternalConstant> externalizeConstants(ModuleOp module) {
+  std::vector<ExternalConstant> external;
+  for (auto global : module.getOps<LLVM::GlobalOp>()) {
+    auto elements = dyn_cast_or_null<ElementsAttr>(global.getValueOrNull());
+    if (!elements || !global.getInitializerRegion().empty())
+      continue;
+    Type elementType = elements.getElementType();
+    if (!elementType.isIntOrFloat() || elementType.getIntOrFloatBitWidth() % 8 != 0)
+      continue;
+    size_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+    int64_t count = elements.getNumElements();
+    if (count * int64_t(elementBytes) < kExternalizeBytes)
+      continue;
+    ArrayRef<char> raw;
+    bool splat = false;
+    if (auto dense = dyn_cast<DenseElementsAttr>(elements)) {
+      raw = dense.getRawData();
+      splat = dense.isSplat();
+    } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(elements)) {
+      AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+      if (!blob)
+        continue;
+      raw = blob->getData();
+    } else {
+      continue;
+    }
+    ExternalConstant constant;
+    constant.symbol = global.getSymName().str();
+    if (splat) {
+      if (raw.size() != elementBytes)
+        continue;
+      constant.bytes.resize(count * elementBytes);
+      for (int64_t i = 0; i < count; ++i)
+        memcpy(constant.bytes.data() + i * elementBytes, raw.data(), elementBytes);
+    } else {
+      if (raw.size() != size_t(count) * elementBytes)
+        continue;
+      constant.bytes.assign(raw.begin(), raw.end());
+    }
+    // Zero-initialized (no data in the object), writable only by us, and
+    // visible to the JIT's symbol lookup.
+    OpBuilder b(global);
+    global.removeValueAttr();
+    global.setConstant(false);
+    global.setLinkage(LLVM::Linkage::External);
+    global.setVisibility_(LLVM::Visibility::Default);
+    Block *block = b.createBlock(&global.getInitializerRegion());
+    b.setInsertionPointToStart(block);
+    Value zero = LLVM::ZeroOp::create(b, global.getLoc(), global.getGlobalType());
+    LLVM::ReturnOp::create(b, global.getLoc(), zero);
+    external.push_back(std::move(constant));
+  }
+  return external;
+}
+
 FailureOr<std::unique_ptr<CompiledFunction>>
 CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
                           double *loweringSeconds, double *jitSeconds,
@@ -189,6 +255,7 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
   buildCPULoweringPipeline(pm, options);
   if (failed(pm.run(*module)))
     return emitError(module->getLoc()) << "lowering '" << entry << "' for the CPU failed";
+  std::vector<ExternalConstant> external = externalizeConstants(*module);
   auto lowered = std::chrono::steady_clock::now();
 
   ExecutionEngineOptions engineOptions;
@@ -203,6 +270,24 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
     return emitError(module->getLoc()) << "JIT compilation failed: " << message;
   }
   compiled->engine = std::move(*engine);
+  // Looking a symbol up compiles the module now (eagerly: no timed run pays
+  // for code generation); then the weights are copied into their globals.
+  for (const ExternalConstant &constant : external) {
+    auto address = compiled->engine->lookup(constant.symbol);
+    if (!address) {
+      std::string message = llvm::toString(address.takeError());
+      return emitError(module->getLoc())
+             << "JIT: no address for constant '" << constant.symbol << "': " << message;
+    }
+    memcpy(*address, constant.bytes.data(), constant.bytes.size());
+  }
+  if (external.empty()) {
+    auto address = compiled->engine->lookupPacked("_mlir_ciface_" + compiled->entry);
+    if (!address) {
+      std::string message = llvm::toString(address.takeError());
+      return emitError(module->getLoc()) << "JIT compilation failed: " << message;
+    }
+  }
   compiled->module = std::move(module);
   auto jitted = std::chrono::steady_clock::now();
   if (loweringSeconds)

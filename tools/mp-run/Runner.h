@@ -40,6 +40,12 @@ size_t storageSize(mlir::Type type);
 /// convention) as the tensor of the same shape; null otherwise.
 mlir::RankedTensorType asBoundaryTensorType(mlir::Type type);
 
+/// The bytes of a large constant global, copied in after JIT compilation.
+struct ExternalConstant {
+  std::string symbol;
+  std::vector<char> bytes;
+};
+
 /// A function compiled for the CPU with mp-cpu-lowering and the MLIR
 /// ExecutionEngine.
 class CompiledFunction {

@@ -14,6 +14,11 @@ struct CPULoweringOptions : mlir::PassPipelineOptions<CPULoweringOptions> {
                          llvm::cl::desc("Tile and vectorize static contractions "
                                         "(mp-vectorize-contractions)"),
                          llvm::cl::init(false)};
+  Option<bool> outline{*this, "outline",
+                       llvm::cl::desc("One function per top-level loop nest "
+                                      "(mp-outline-loop-nests): linear LLVM "
+                                      "compile time on whole models"),
+                       llvm::cl::init(true)};
   Option<bool> cInterface{*this, "c-interface",
                           llvm::cl::desc("Emit _mlir_ciface_ wrappers for "
                                          "every function (for mp-run)"),

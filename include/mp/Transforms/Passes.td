@@ -145,6 +145,33 @@ def MPDecomposeAggregates : Pass<"mp-decompose-aggregates"> {
                            "::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def MPOutlineLoopNests : Pass<"mp-outline-loop-nests", "::mlir::ModuleOp"> {
+  let summary = "Move every top-level loop nest of a function into its own function";
+  let description = [{
+    Each top-level op with regions (an `scf.for` nest from a linalg op, a
+    vectorized contraction's tiles) of every function with a body becomes a
+    call to a new private function `<function>_nest<N>` that holds it, with
+    the values it uses from above as arguments (constants are cloned in, so
+    loop bounds stay static; weights, `memref.get_global`, are arguments).
+    Nests with the same text are one function: the layers of a model repeat
+    the same kernels on different weights, and each is compiled once. The
+    new functions carry `passthrough = ["noinline"]` and `mp.outlined`.
+
+    Why: a real model is one function with hundreds of loop nests, and
+    LLVM's loop analyses (scalar evolution's guard search walks the
+    predecessor chain) grow quadratically with the nests of one function:
+    all-MiniLM-L6-v2 spent over 30 s in them. One function per nest keeps
+    code generation linear and gives each kernel of the CPU path a name, as
+    the GPU path's kernels have. Run by `mp-cpu-lowering` after the loops
+    are formed.
+  }];
+  let options = [
+    Option<"minOps", "min-ops", "unsigned", "1",
+           "Outline only nests with at least this many ops inside">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def MPCanonicalizeGlobals : Pass<"mp-canonicalize-globals", "::mlir::ModuleOp"> {
   let summary = "Name and order private constant memref globals by first use";
   let description = [{

@@ -323,6 +323,11 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' must be a string, got " << value;
     return success();
   }
+  if (name == getOutlinedAttrName()) {
+    if (!isa<UnitAttr>(value) || !isa<FunctionOpInterface>(op))
+      return op->emitError() << "'" << name << "' is a unit attribute of functions";
+    return success();
+  }
   InFlightDiagnostic diag = op->emitError() << "unknown attribute '" << name
                                             << "' in the mp namespace";
   if (name == "mp.class" || name == "mp.rule")
@@ -334,6 +339,6 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
                       << getNameAttrName() << ", " << getExposedValuesAttrName()
                       << ", " << getWarpSynchronousAttrName() << ", "
                       << getCompensationAttrName() << ", " << getRangeAttrName()
-                      << ", " << getScalingAttrName();
+                      << ", " << getScalingAttrName() << ", " << getOutlinedAttrName();
   return diag;
 }

@@ -71,6 +71,9 @@ def MP_Dialect : Dialect {
     /// rewrites: a string naming the scaling ("f16-guard 2^-3", "fp8
     /// dynamic per-token x per-channel", ...), read by the precision report.
     static constexpr ::llvm::StringLiteral getScalingAttrName() { return "mp.scaling"; }
+    /// Name of the unit attribute on the functions mp-outline-loop-nests
+    /// created (one loop nest each), which it does not outline again.
+    static constexpr ::llvm::StringLiteral getOutlinedAttrName() { return "mp.outlined"; }
   }];
 }
 
