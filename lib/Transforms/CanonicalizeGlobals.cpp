@@ -4,6 +4,8 @@
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/AttrTypeSubElements.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 
 namespace mp {
@@ -35,22 +37,39 @@ struct MPCanonicalizeGlobalsPass
         order.insert({global, order.size()});
     if (order.empty())
       return;
-    // Rename in two steps so that no new name collides with an old one.
+    // New names, avoiding symbols that keep theirs; then every reference is
+    // updated in one walk (renaming one symbol at a time walks the module per
+    // global: quadratic on a model with hundreds of weights).
     MLIRContext *ctx = &getContext();
-    for (auto phase : {StringRef("__mp_renaming_"), StringRef("__constant_")}) {
-      for (auto [op, index] : order) {
-        auto global = cast<memref::GlobalOp>(op);
-        std::string name = (phase + Twine(index)).str();
-        if (phase == "__constant_" && symbols.lookup(name) &&
-            symbols.lookup(name) != op) {
-          // A user symbol already has this name: keep a unique suffix.
-          name += "_mp";
-        }
-        if (failed(symbols.rename(global, StringAttr::get(ctx, name)))) {
-          global.emitError("cannot rename this global");
-          return signalPassFailure();
-        }
-      }
+    llvm::DenseSet<StringAttr> kept;
+    for (Operation &op : module.getBody()->getOperations())
+      if (auto name = op.getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName()))
+        if (!order.count(&op))
+          kept.insert(name);
+    DenseMap<StringAttr, StringAttr> renamed;
+    for (auto [op, index] : order) {
+      auto global = cast<memref::GlobalOp>(op);
+      std::string name = ("__constant_" + Twine(index)).str();
+      while (kept.contains(StringAttr::get(ctx, name)))
+        name += "_mp"; // a user symbol already has this name
+      StringAttr newName = StringAttr::get(ctx, name);
+      renamed[global.getSymNameAttr()] = newName;
+    }
+    AttrTypeReplacer replacer;
+    replacer.addReplacement([&](FlatSymbolRefAttr ref) -> std::optional<Attribute> {
+      auto it = renamed.find(ref.getAttr());
+      if (it == renamed.end())
+        return std::nullopt;
+      return FlatSymbolRefAttr::get(it->second);
+    });
+    module.walk([&](Operation *op) {
+      if (!order.count(op) && op->getAttrDictionary().size())
+        replacer.replaceElementsIn(op, /*replaceAttrs=*/true, /*replaceLocs=*/false,
+                                   /*replaceTypes=*/false);
+    });
+    for (auto [op, index] : order) {
+      auto global = cast<memref::GlobalOp>(op);
+      global.setSymNameAttr(renamed[global.getSymNameAttr()]);
     }
     // Place them first, in order.
     Block *body = module.getBody();

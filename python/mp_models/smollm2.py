@@ -122,9 +122,11 @@ class SmolLM2(nn.Module):
         self.layers = nn.ModuleList(Layer(c) for _ in range(c.layers))
         self.norm = RMSNorm(c.hidden, c.eps)
         self.per_layer = False  # NLL also returns every layer's output
-        self.layer_outputs = []
 
     def logits(self, ids):
+        return self.logits_and_layers(ids)[0]
+
+    def logits_and_layers(self, ids):
         c = self.c
         s = ids.shape[1]
         inv = 1.0 / (c.theta ** (torch.arange(0, c.head_dim, 2, dtype=torch.float32) / c.head_dim))
@@ -133,11 +135,11 @@ class SmolLM2(nn.Module):
         x = self.embed(ids)
         cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
         causal = torch.full((s, s), torch.finfo(x.dtype).min, dtype=x.dtype).triu(1)
-        self.layer_outputs = []
+        outs = []
         for layer in self.layers:
             x = layer(x, cos, sin, causal)
-            self.layer_outputs.append(x)
-        return torch.matmul(self.norm(x), self.embed.weight.t())
+            outs.append(x)
+        return torch.matmul(self.norm(x), self.embed.weight.t()), outs
 
     def forward(self, ids):
         return self.logits(ids)
@@ -151,13 +153,13 @@ class NLL(nn.Module):
         self.model = model
 
     def forward(self, ids, targets, ref_top):
-        logits = self.model.logits(ids)
+        logits, outs = self.model.logits_and_layers(ids)
         lse = torch.logsumexp(logits, dim=-1)
         top = logits.amax(dim=-1)
         at_t = torch.gather(logits, -1, targets.unsqueeze(-1)).squeeze(-1)
         at_r = torch.gather(logits, -1, ref_top.unsqueeze(-1)).squeeze(-1)
         if self.model.per_layer:
-            return (lse - at_t, top - at_r, *self.model.layer_outputs)
+            return (lse - at_t, top - at_r, *outs)
         return lse - at_t, top - at_r
 
 
