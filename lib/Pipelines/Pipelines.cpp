@@ -59,6 +59,7 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
   pm.addPass(createMPDecomposeAggregates());
   pm.addPass(createMPLowerToArith());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addNestedPass<func::FuncOp>(createMPFoldConstantTransposes());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (options.vectorize) {
@@ -104,6 +105,7 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
 void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
                                      const MixedPrecisionOptions &options) {
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addNestedPass<func::FuncOp>(createMPFoldConstantTransposes());
   MPAssignPrecisionOptions assign;
   assign.policy = options.policy;
   assign.policyFile = options.policyFile;

@@ -145,6 +145,25 @@ def MPDecomposeAggregates : Pass<"mp-decompose-aggregates"> {
                            "::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def MPFoldConstantTransposes
+    : Pass<"mp-fold-constant-transposes", "::mlir::func::FuncOp"> {
+  let summary = "Transpose constant weights at compile time";
+  let description = [{
+    Replaces every `linalg.transpose` (and every `linalg.generic` that only
+    permutes its one input) of a static constant (dense or dense_resource)
+    with the permuted constant, computed on raw bytes. Importers write
+    `y = x W^T` as a transpose of the stored weight followed by a matmul:
+    without this, the transpose runs on every execution, and the scaling
+    passes see a computed tensor where the weight is. Values are unchanged
+    bit for bit. Run first by `mp-mixed-precision` and `mp-cpu-lowering`.
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", "int64_t(1) << 32",
+           "Leave constants larger than this alone">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def MPOutlineLoopNests : Pass<"mp-outline-loop-nests", "::mlir::ModuleOp"> {
   let summary = "Move every top-level loop nest of a function into its own function";
   let description = [{
