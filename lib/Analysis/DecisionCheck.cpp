@@ -68,6 +68,17 @@ struct Checker {
 };
 } // namespace
 
+bool mp::isEpilogueAccumulatorInput(Value input, DecisionAttr consumer, bool checkType) {
+  if (!consumer || consumer.isContraction() || !input.hasOneUse())
+    return false;
+  auto producer = input.getDefiningOp<linalg::LinalgOp>();
+  DecisionAttr decision = producer ? getDecision(producer) : DecisionAttr();
+  auto type = dyn_cast<ShapedType>(input.getType());
+  return decision && decision.isContraction() && type &&
+         decision.getCompute() == consumer.getCompute() &&
+         (!checkType || type.getElementType() == consumer.getCompute());
+}
+
 LogicalResult mp::checkDecision(Operation *op, DecisionAttr decision, bool emit) {
   Checker checker{op, emit};
   Type storage = decision.getStorageType();
@@ -96,7 +107,8 @@ LogicalResult mp::checkDecision(Operation *op, DecisionAttr decision, bool emit)
   }
   Type resultType = contraction ? compute : storage;
   for (OpOperand *input : linalgOp.getDpsInputOperands())
-    checker.expectElement(input->get(), storage, "input", input->getOperandNumber());
+    if (!isEpilogueAccumulatorInput(input->get(), decision))
+      checker.expectElement(input->get(), storage, "input", input->getOperandNumber());
   for (OpOperand &init : linalgOp.getDpsInitsMutable())
     checker.expectElement(init.get(), resultType, "init", init.getOperandNumber());
   for (auto [index, result] : llvm::enumerate(op->getResults()))

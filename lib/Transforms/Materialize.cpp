@@ -380,8 +380,17 @@ private:
     Type resultElement = decision.isContraction() ? compute : Type(storage);
     SmallVector<Value> ins, outs;
     for (OpOperand *input : op.getDpsInputOperands()) {
-      FailureOr<Value> value =
-          tensors.convert(rewriter, op, operands[input->getOperandNumber()], storage);
+      Value operand = operands[input->getOperandNumber()];
+      // An epilogue reads its contraction's accumulator as it is (the
+      // payload computes in that type): one rounding, at the epilogue's yield.
+      if (auto type = dyn_cast<ShapedType>(operand.getType());
+          type && type.getElementType() == compute &&
+          isEpilogueAccumulatorInput(input->get(), decision, /*checkType=*/false) &&
+          getDecidedResultType(cast<OpResult>(input->get())) == operand.getType()) {
+        ins.push_back(operand);
+        continue;
+      }
+      FailureOr<Value> value = tensors.convert(rewriter, op, operand, storage);
       if (failed(value))
         return failure();
       ins.push_back(*value);

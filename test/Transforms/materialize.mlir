@@ -5,20 +5,20 @@
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 
-// A contraction takes bf16 inputs and an f32 accumulator and rounds its result
-// once; the weight is converted at compile time; the elementwise consumer
-// computes in f32 between an exact widening and one rounding; the argument
-// used only as bf16 becomes bf16 (without keep-io-types).
+// A contraction takes bf16 inputs and an f32 accumulator; the weight is
+// converted at compile time; the elementwise consumer is its epilogue: it
+// reads the f32 accumulator as it is (no rounding in between) and rounds once
+// at its yield; the argument used only as bf16 becomes bf16 (without
+// keep-io-types).
 // CHECK-LABEL: func @mlp
 // CHECK-SAME: (%[[X:.*]]: tensor<4x8xbf16>, %[[INIT:.*]]: tensor<4x2xf32>) -> tensor<4x2xbf16>
 // CHECK-DAG: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<8x2xbf16>
 // CHECK: %[[MM:.*]] = linalg.matmul {{.*}} ins(%[[X]], %[[W]] : tensor<4x8xbf16>, tensor<8x2xbf16>) outs(%[[INIT]] : tensor<4x2xf32>)
-// CHECK: %[[R:.*]] = mp.cast %[[MM]] : tensor<4x2xf32> to tensor<4x2xbf16>
+// CHECK-NOT: mp.cast %[[MM]]
 // CHECK: %[[E:.*]] = tensor.empty() : tensor<4x2xbf16>
-// CHECK: %[[G:.*]] = linalg.generic {{.*}} ins(%[[R]] : tensor<4x2xbf16>) outs(%[[E]] : tensor<4x2xbf16>)
-// CHECK: ^bb0(%[[IN:.*]]: bf16, %{{.*}}: bf16):
-// CHECK: %[[WIDE:.*]] = mp.cast %[[IN]] : bf16 to f32
-// CHECK: %[[NEG:.*]] = arith.negf %[[WIDE]] : f32
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} ins(%[[MM]] : tensor<4x2xf32>) outs(%[[E]] : tensor<4x2xbf16>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: bf16):
+// CHECK: %[[NEG:.*]] = arith.negf %[[IN]] : f32
 // CHECK: %[[NARROW:.*]] = mp.cast %[[NEG]] : f32 to bf16
 // CHECK: linalg.yield %[[NARROW]] : bf16
 // CHECK: return %[[G]] : tensor<4x2xbf16>
@@ -75,4 +75,33 @@ func.func @sensitive_after_matmul(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %e = tensor.empty() : tensor<4x4xf32>
   %1 = linalg.softmax dimension(1) ins(%0 : tensor<4x4xf32>) outs(%e : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %1 : tensor<4x4xf32>
+}
+
+// -----
+
+// A contraction result with two readers is stored in bf16: each elementwise
+// reader widens it exactly and rounds once.
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func @two_readers
+// CHECK: %[[MM:.*]] = linalg.matmul
+// CHECK: %[[R:.*]] = mp.cast %[[MM]] : tensor<4x2xf32> to tensor<4x2xbf16>
+// CHECK: linalg.generic {{.*}} ins(%[[R]] : tensor<4x2xbf16>)
+// CHECK: ^bb0(%[[IN:.*]]: bf16, %{{.*}}: bf16):
+// CHECK: mp.cast %[[IN]] : bf16 to f32
+func.func @two_readers(%x: tensor<4x8xf32>, %w: tensor<8x2xf32>, %init: tensor<4x2xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>) {
+  %0 = linalg.matmul ins(%x, %w : tensor<4x8xf32>, tensor<8x2xf32>) outs(%init : tensor<4x2xf32>) -> tensor<4x2xf32>
+  %e = tensor.empty() : tensor<4x2xf32>
+  %1 = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%0 : tensor<4x2xf32>) outs(%e : tensor<4x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<4x2xf32>
+  %2 = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%0 : tensor<4x2xf32>) outs(%e : tensor<4x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.mulf %in, %in : f32
+    linalg.yield %n : f32
+  } -> tensor<4x2xf32>
+  return %1, %2 : tensor<4x2xf32>, tensor<4x2xf32>
 }

@@ -21,6 +21,16 @@ namespace mp {
 /// The decision recorded on `op`, or null.
 DecisionAttr getDecision(mlir::Operation *op);
 
+/// True when `input`, read by a non-contraction linalg op decided as
+/// `consumer`, is the accumulator of a contraction (its only use) in the
+/// consumer's compute type: an epilogue (bias, activation, residual). Such an
+/// input enters the epilogue unrounded, so the result is rounded to storage
+/// once, as a fused GPU epilogue does, rather than twice. `checkType`: also
+/// require the input's element type to be that compute type (false while
+/// materializing, when the IR still has the model's types).
+bool isEpilogueAccumulatorInput(mlir::Value input, DecisionAttr consumer,
+                                bool checkType = true);
+
 /// True for payload ops that compute on floats (arith and math ops with a
 /// float operand or result), conversions (extf, truncf, mp.cast, bitcast,
 /// int/float conversions) and constants excluded.
