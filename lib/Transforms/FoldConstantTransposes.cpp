@@ -80,7 +80,11 @@ struct FoldConstantPermutation : RewritePattern {
     auto linalgOp = cast<linalg::LinalgOp>(op);
     Value input = linalgOp.getDpsInputOperand(0)->get();
     auto constant = input.getDefiningOp<arith::ConstantOp>();
-    auto elements = constant ? dyn_cast<ElementsAttr>(constant.getValue()) : ElementsAttr();
+    // A constant read elsewhere too (a tied embedding and output projection)
+    // stays one copy: folding would store it twice.
+    if (!constant || !constant->hasOneUse())
+      return failure();
+    auto elements = dyn_cast<ElementsAttr>(constant.getValue());
     auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
     if (!elements || !resultType || !resultType.hasStaticShape() ||
         resultType.getElementType() != elements.getElementType())

@@ -151,7 +151,9 @@ def MPFoldConstantTransposes
   let description = [{
     Replaces every `linalg.transpose` (and every `linalg.generic` that only
     permutes its one input) of a static constant (dense or dense_resource)
-    with the permuted constant, computed on raw bytes. Importers write
+    with the permuted constant, computed on raw bytes, when the constant has
+    no other reader (a tied embedding and output projection stay one copy,
+    transposed at run time). Importers write
     `y = x W^T` as a transpose of the stored weight followed by a matmul:
     without this, the transpose runs on every execution, and the scaling
     passes see a computed tensor where the weight is. Values are unchanged
