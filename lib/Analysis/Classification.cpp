@@ -49,12 +49,18 @@ std::optional<OpClass> mp::classifyOp(Operation *op) {
     Block *body = linalgOp.getBlock();
     if (!body)
       return OpClass::Elementwise;
-    bool sensitive = false, computes = false;
+    bool sensitive = false, computes = false, indexed = false;
     body->walk([&](Operation *payload) {
+      if (isa<linalg::IndexOp>(payload))
+        indexed = true;
       if (payload->hasTrait<OpTrait::IsTerminator>() || isa<linalg::IndexOp>(payload))
         return;
       computes = true;
       sensitive |= isSensitivePayloadOp(payload);
+      // Floats made from iteration indices (positions, rotary angles) are
+      // integers that bf16 holds exactly only up to 256 and f16 up to 2048:
+      // computed in f32, and what follows from them follows f32.
+      sensitive |= indexed && isa<arith::SIToFPOp, arith::UIToFPOp>(payload);
     });
     if (sensitive)
       return OpClass::Sensitive;

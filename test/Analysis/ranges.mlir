@@ -173,3 +173,13 @@ func.func @op_annotation(%x: f32 {mp.range = [-10.0, 10.0]}) -> f32 {
   %0 = arith.mulf %x, %x {mp.range = [-1.0, 1000.0]} : f32
   return %0 : f32
 }
+
+// -----
+
+// The largest finite value stands for infinity (a mask written as
+// finfo.min): it is not a magnitude.
+func.func @mask_sentinel() -> tensor<3xf32> {
+  // expected-remark @below {{result 0: range [-inf, 0]}}
+  %m = arith.constant dense<[0.0, -3.40282347E+38, 0.0]> : tensor<3xf32>
+  return %m : tensor<3xf32>
+}

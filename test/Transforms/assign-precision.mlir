@@ -120,3 +120,31 @@ func.func @mixed_producers(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %2 = linalg.add ins(%0, %1 : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %2 : tensor<4x4xf32>
 }
+
+// -----
+
+// Floats made from iteration indices (rotary positions) are computed in f32,
+// and the angles that follow from them follow f32.
+#pos = affine_map<(d0) -> (d0)>
+// CHECK-LABEL: func @positions
+// CHECK: linalg.generic {{.*}}class = sensitive, format = <f32>
+// CHECK: linalg.generic {{.*}}class = elementwise, format = <f32>{{.*}}follows-producers
+// F16-LABEL: func @positions
+// F16: linalg.generic {{.*}}class = sensitive, format = <f32>
+// F16: linalg.generic {{.*}}class = elementwise, format = <f32>
+func.func @positions(%inv: tensor<32xf32>) -> tensor<32xf32> {
+  %e = tensor.empty() : tensor<32xf32>
+  %p = linalg.generic {indexing_maps = [#pos], iterator_types = ["parallel"]} outs(%e : tensor<32xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = arith.index_cast %i : index to i64
+    %f = arith.sitofp %j : i64 to f32
+    linalg.yield %f : f32
+  } -> tensor<32xf32>
+  %a = linalg.generic {indexing_maps = [#pos, #pos, #pos], iterator_types = ["parallel"]} ins(%p, %inv : tensor<32xf32>, tensor<32xf32>) outs(%e : tensor<32xf32>) {
+  ^bb0(%x: f32, %y: f32, %out: f32):
+    %m = arith.mulf %x, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<32xf32>
+  return %a : tensor<32xf32>
+}
