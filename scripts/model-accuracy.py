@@ -106,6 +106,8 @@ def smollm2_metrics(outs, ref):
 
 
 def main():
+    # Line-buffered: when a run dies, what was printed before it reaches the log.
+    sys.stdout.reconfigure(line_buffering=True)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model", choices=["minilm", "smollm2"])
     ap.add_argument("--seq", type=int)
