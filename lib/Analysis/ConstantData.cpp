@@ -1,6 +1,9 @@
 //===- ConstantData.cpp - reading, converting and counting constants ------===//
 
 #include "mp/Analysis/ConstantData.h"
+
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mp/Dialect/MP/Utils/FloatRounding.h"
@@ -52,6 +55,21 @@ double mp::largestFinite(FloatType type) {
   bool lost;
   largest.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
   return largest.convertToDouble();
+}
+
+std::optional<ArrayRef<char>> mp::rawConstantBytes(ElementsAttr elements, bool &splat) {
+  splat = false;
+  Type element = elements.getElementType();
+  if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(elements)) {
+    splat = dense.isSplat();
+    return dense.getRawData();
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(elements))
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+      return blob->getData();
+  return std::nullopt;
 }
 
 bool mp::isInfinitySentinel(const APFloat &value) {

@@ -337,12 +337,12 @@ static std::optional<FloatRange> constantRange(Attribute attr) {
     return std::nullopt;
   FloatRange r{kInf, -kInf, false};
   for (const llvm::APFloat &value : *values) {
-    // The largest finite value of a type stands for infinity (attention
-    // masks written as finfo.min): mp-materialize clamps it to the narrow
-    // type's extreme, where it still acts as one, so it is not a magnitude
-    // the f16 guard should scale everything else down for.
-    double v = value.isLargest() ? (value.isNegative() ? -kInf : kInf)
-                                 : value.convertToDouble();
+    // A value standing for infinity (attention masks written as finfo.min)
+    // is one here too: mp-materialize clamps it to the narrow type's extreme,
+    // where it still acts as one, so it is not a magnitude the f16 guard
+    // should scale everything else down for.
+    double v = isInfinitySentinel(value) ? (value.isNegative() ? -kInf : kInf)
+                                         : value.convertToDouble();
     if (std::isnan(v)) {
       r.mayBeNaN = true;
       continue;

@@ -6,11 +6,11 @@
 
 #include "mp/Transforms/Passes.h"
 
+#include "mp/Analysis/ConstantData.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/IR/BuiltinDialect.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -24,24 +24,6 @@ namespace mp {
 using namespace mlir;
 
 namespace {
-
-/// The raw little-endian bytes of a static constant of byte-sized elements
-/// (splats as one element), or nothing.
-static std::optional<ArrayRef<char>> rawBytes(ElementsAttr elements, bool &splat) {
-  Type element = elements.getElementType();
-  if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
-    return std::nullopt;
-  if (auto dense = dyn_cast<DenseElementsAttr>(elements)) {
-    splat = dense.isSplat();
-    return dense.getRawData();
-  }
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(elements)) {
-    splat = false;
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
-      return blob->getData();
-  }
-  return std::nullopt;
-}
 
 /// For each result dimension, the input dimension it reads (a permutation).
 static std::optional<SmallVector<int64_t>> readDims(Operation *op) {
@@ -90,7 +72,7 @@ struct FoldConstantPermutation : RewritePattern {
         resultType.getElementType() != elements.getElementType())
       return failure();
     bool splat = false;
-    std::optional<ArrayRef<char>> raw = rawBytes(elements, splat);
+    std::optional<ArrayRef<char>> raw = mp::rawConstantBytes(elements, splat);
     if (!raw)
       return failure();
     size_t size = elements.getElementType().getIntOrFloatBitWidth() / 8;

@@ -12,12 +12,11 @@
 #include "llvm/ADT/SmallPtrSet.h"
 #include <cstdlib>
 
+#include "mp/Analysis/ConstantData.h"
 #include "mp/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/IR/BuiltinDialect.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/APFloat.h"
@@ -176,39 +175,21 @@ static std::vector<ExternalConstant> externalizeConstants(ModuleOp module) {
     auto elements = dyn_cast_or_null<ElementsAttr>(global.getValueOrNull());
     if (!elements || !global.getInitializerRegion().empty())
       continue;
-    Type elementType = elements.getElementType();
-    if (!elementType.isIntOrFloat() || elementType.getIntOrFloatBitWidth() % 8 != 0)
-      continue;
-    size_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-    int64_t count = elements.getNumElements();
-    if (count * int64_t(elementBytes) < kExternalizeBytes)
-      continue;
-    ArrayRef<char> raw;
-    bool splat = false;
-    if (auto dense = dyn_cast<DenseElementsAttr>(elements)) {
-      raw = dense.getRawData();
-      splat = dense.isSplat();
-    } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(elements)) {
-      AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-      if (!blob)
-        continue;
-      raw = blob->getData();
-    } else {
-      continue;
-    }
     ExternalConstant constant;
+    std::optional<ArrayRef<char>> raw = rawConstantBytes(elements, constant.splat);
+    if (!raw)
+      continue;
+    constant.elementBytes = elements.getElementType().getIntOrFloatBitWidth() / 8;
+    constant.count = elements.getNumElements();
+    size_t expected = constant.splat ? constant.elementBytes
+                                     : size_t(constant.count) * constant.elementBytes;
+    if (constant.count * int64_t(constant.elementBytes) < kExternalizeBytes ||
+        raw->size() != expected)
+      continue;
+    // The bytes stay in the context (the attribute's storage or resource
+    // blob) after the global stops referring to them.
+    constant.raw = *raw;
     constant.symbol = global.getSymName().str();
-    if (splat) {
-      if (raw.size() != elementBytes)
-        continue;
-      constant.bytes.resize(count * elementBytes);
-      for (int64_t i = 0; i < count; ++i)
-        memcpy(constant.bytes.data() + i * elementBytes, raw.data(), elementBytes);
-    } else {
-      if (raw.size() != size_t(count) * elementBytes)
-        continue;
-      constant.bytes.assign(raw.begin(), raw.end());
-    }
     // Zero-initialized (no data in the object), writable only by us, and
     // visible to the JIT's symbol lookup.
     OpBuilder b(global);
@@ -270,8 +251,13 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
     return emitError(module->getLoc()) << "JIT compilation failed: " << message;
   }
   compiled->engine = std::move(*engine);
-  // Looking a symbol up compiles the module now (eagerly: no timed run pays
-  // for code generation); then the weights are copied into their globals.
+  // Looking the entry up compiles the module now (eagerly: no timed run
+  // pays for code generation); then the weights are copied into their globals.
+  if (auto address = compiled->engine->lookupPacked("_mlir_ciface_" + compiled->entry);
+      !address) {
+    std::string message = llvm::toString(address.takeError());
+    return emitError(module->getLoc()) << "JIT compilation failed: " << message;
+  }
   for (const ExternalConstant &constant : external) {
     auto address = compiled->engine->lookup(constant.symbol);
     if (!address) {
@@ -279,14 +265,13 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
       return emitError(module->getLoc())
              << "JIT: no address for constant '" << constant.symbol << "': " << message;
     }
-    memcpy(*address, constant.bytes.data(), constant.bytes.size());
-  }
-  if (external.empty()) {
-    auto address = compiled->engine->lookupPacked("_mlir_ciface_" + compiled->entry);
-    if (!address) {
-      std::string message = llvm::toString(address.takeError());
-      return emitError(module->getLoc()) << "JIT compilation failed: " << message;
+    char *to = static_cast<char *>(*address);
+    if (!constant.splat) {
+      memcpy(to, constant.raw.data(), constant.raw.size());
+      continue;
     }
+    for (int64_t i = 0; i < constant.count; ++i)
+      memcpy(to + i * constant.elementBytes, constant.raw.data(), constant.elementBytes);
   }
   compiled->module = std::move(module);
   auto jitted = std::chrono::steady_clock::now();

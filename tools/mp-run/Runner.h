@@ -40,10 +40,14 @@ size_t storageSize(mlir::Type type);
 /// convention) as the tensor of the same shape; null otherwise.
 mlir::RankedTensorType asBoundaryTensorType(mlir::Type type);
 
-/// The bytes of a large constant global, copied in after JIT compilation.
+/// A large constant global whose bytes are copied in after JIT compilation:
+/// `raw` is its storage in the context (one element when `splat`).
 struct ExternalConstant {
   std::string symbol;
-  std::vector<char> bytes;
+  llvm::ArrayRef<char> raw;
+  size_t elementBytes = 0;
+  int64_t count = 0;
+  bool splat = false;
 };
 
 /// A function compiled for the CPU with mp-cpu-lowering and the MLIR

@@ -25,6 +25,11 @@ mlir::ElementsAttr getConstantThroughReshapes(mlir::Value value);
 /// Largest finite |x| over `values` (0 when none is finite).
 double finiteAbsMax(llvm::ArrayRef<llvm::APFloat> values);
 
+/// The raw little-endian storage of a constant of byte-sized int or float
+/// elements (dense or dense_resource; a splat's is one element, `splat` set),
+/// or nothing. The bytes live as long as the context.
+std::optional<llvm::ArrayRef<char>> rawConstantBytes(mlir::ElementsAttr attr, bool &splat);
+
 /// Largest finite magnitude of a float type.
 double largestFinite(mlir::FloatType type);
 
