@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Assemble the kernels that mp-lower-to-ptx dumped (dump-dir=DIR) with ptxas
 and report, per directory: kernels, spills, registers, shared memory, and
-which kernels use tensor cores. With --cuobjdump, also inspect the SASS: a
-kernel whose PTX has mma.sync must contain HMMA instructions.
+which kernels use tensor cores or block-wide reductions (warp shuffles). With
+--cuobjdump, also inspect the SASS: a kernel whose PTX has mma.sync must
+contain HMMA instructions, one with shfl.sync.bfly SHFL.BFLY.
 
 Exit status 1 when a kernel does not assemble, spills, or its SASS lacks the
-tensor-core instructions its PTX asks for.
+tensor-core or shuffle instructions its PTX asks for.
 
 usage: check-ptx.py [--ptxas PTXAS] [--cuobjdump CUOBJDUMP] [--json OUT] DIR...
 """
@@ -36,6 +37,7 @@ def check_dir(directory, ptxas, cuobjdump):
                 continue
             ptx = open(path).read()
             mma = len(re.findall(r"\bmma\.sync\.aligned\.m16n8k16", ptx))
+            shfl = len(re.findall(r"\bshfl\.sync\.bfly", ptx))
             with tempfile.TemporaryDirectory() as tmp:
                 cubin = os.path.join(tmp, "k.cubin")
                 run = subprocess.run([ptxas, f"-arch={chip}", "-v", "-o", cubin, path],
@@ -49,7 +51,7 @@ def check_dir(directory, ptxas, cuobjdump):
                 spills = sum(int(a) + int(b) for a, b in re.findall(
                     r"(\d+) bytes spill stores, (\d+) bytes spill loads", info))
                 smem = sum(int(x) for x in re.findall(r"(\d+) bytes smem", info))
-                hmma = None
+                hmma = shfl_sass = None
                 if cuobjdump:
                     # cuobjdump runs nvdisasm, found next to it (the PyPI wheels
                     # install both into one bin directory).
@@ -61,15 +63,19 @@ def check_dir(directory, ptxas, cuobjdump):
                         print(f"{name}: cuobjdump failed: {sass.stderr.strip()}")
                         ok = False
                     hmma = len(re.findall(r"\bHMMA\.16816\.F32", sass.stdout))
+                    shfl_sass = len(re.findall(r"\bSHFL\.BFLY", sass.stdout))
             entry = {"file": name, "chip": chip, "registers": max(regs, default=0),
                      "spill_bytes": spills, "shared_bytes": smem, "mma_sync_ptx": mma,
-                     "hmma_sass": hmma}
+                     "hmma_sass": hmma, "shfl_bfly_ptx": shfl, "shfl_bfly_sass": shfl_sass}
             results.append(entry)
             if spills:
                 print(f"{name}: {spills} bytes of spills")
                 ok = False
             if hmma is not None and mma and hmma == 0:
                 print(f"{name}: PTX has mma.sync but the SASS has no HMMA.16816.F32")
+                ok = False
+            if shfl_sass is not None and shfl and shfl_sass == 0:
+                print(f"{name}: PTX has shfl.sync.bfly but the SASS has no SHFL.BFLY")
                 ok = False
     return manifest, results, ok
 
@@ -95,6 +101,10 @@ def main():
                 f"{len(tc)} on tensor cores")
         if args.cuobjdump:
             line += f" ({sum(r['hmma_sass'] or 0 for r in tc)} HMMA.16816.F32 in SASS)"
+        rows = [r for r in results if r["shfl_bfly_ptx"]]
+        line += f", {len(rows)} with block reductions"
+        if args.cuobjdump:
+            line += f" ({sum(r['shfl_bfly_sass'] or 0 for r in rows)} SHFL.BFLY in SASS)"
         print(line)
     if args.json:
         json.dump(report, open(args.json, "w"), indent=1)

@@ -82,10 +82,10 @@ TEST_F(ArtifactTest, RunsEveryLaunchAndFreesEverything) {
   mpModelInstance *instance = nullptr;
   ASSERT_EQ(mpArtifactCreate(artifact, context, &instance), MPCU_OK) << mpcuLastError();
   std::string calls = fake.calls();
-  // 19 distinct kernels, each looked up in the PTX it was loaded from (the
+  // 11 distinct kernels, each looked up in the PTX it was loaded from (the
   // fake refuses names that are not an .entry), and the weights uploaded.
-  EXPECT_EQ(countCalls(calls, "cuModuleLoadDataEx;"), 19u);
-  EXPECT_EQ(countCalls(calls, "cuModuleGetFunction;"), 19u);
+  EXPECT_EQ(countCalls(calls, "cuModuleLoadDataEx;"), 11u);
+  EXPECT_EQ(countCalls(calls, "cuModuleGetFunction;"), 11u);
   EXPECT_EQ(countCalls(calls, "cuMemcpyHtoD_v2;"), 1u);
 
   mpcuDevicePtr in = 0, out = 0;
@@ -93,7 +93,7 @@ TEST_F(ArtifactTest, RunsEveryLaunchAndFreesEverything) {
   ASSERT_EQ(mpcuMalloc(context, mpArtifactOutputBytes(artifact, 0), &out), MPCU_OK);
   fake.reset();
   ASSERT_EQ(mpArtifactRun(artifact, instance, nullptr, &in, &out), MPCU_OK) << mpcuLastError();
-  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 28u);
+  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 14u);
   EXPECT_EQ(mpArtifactRun(artifact, instance, nullptr, nullptr, &out), MPCU_INVALID_ARGUMENT);
   mpcuFree(context, in);
   mpcuFree(context, out);
@@ -111,8 +111,8 @@ TEST_F(ArtifactTest, OutOfMemoryWhileLoadingIsCleanedUp) {
   std::string message = mpcuLastError();
   EXPECT_NE(message.find("uploading the weights: cuMemAlloc_v2"), std::string::npos) << message;
   EXPECT_NE(message.find("CUDA_ERROR_OUT_OF_MEMORY"), std::string::npos) << message;
-  // Everything loaded before the failure (19 modules) was unloaded.
-  EXPECT_EQ(countCalls(fake.calls(), "cuModuleUnload;"), 19u);
+  // Everything loaded before the failure (11 modules) was unloaded.
+  EXPECT_EQ(countCalls(fake.calls(), "cuModuleUnload;"), 11u);
   mpArtifactClose(artifact);
 }
 
@@ -206,7 +206,7 @@ TEST_F(ArtifactTest, InstancesRunFromSeveralThreads) {
   b.join();
   EXPECT_EQ(results[0], MPCU_OK);
   EXPECT_EQ(results[1], MPCU_OK);
-  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 2u * 20 * 28);
+  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 2u * 20 * 14);
   mpArtifactClose(artifact);
 }
 

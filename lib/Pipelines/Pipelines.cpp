@@ -154,7 +154,10 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
 
 /// Tensors to buffers, each structured op a kernel; shared by mp-lower-to-ptx
 /// and mp-gpu-emulate.
-static void buildGPUMapping(OpPassManager &pm, const mp::LowerToPTXOptions &options) {
+/// `emulate`: the CPU runs the kernels one thread after another, so row
+/// kernels get one thread per block (their reductions then run in order).
+static void buildGPUMapping(OpPassManager &pm, const mp::LowerToPTXOptions &options,
+                            bool emulate) {
   using namespace mp;
   pm.addPass(createSymbolDCEPass());
   pm.addPass(createMPDecomposeAggregates());
@@ -171,6 +174,8 @@ static void buildGPUMapping(OpPassManager &pm, const mp::LowerToPTXOptions &opti
   MPGPUMapKernelsOptions map;
   map.blockSize = options.blockSize;
   map.tensorCores = options.tensorCores;
+  map.rowKernels = options.rowKernels;
+  map.rowThreads = emulate ? 1 : options.rowThreads;
   pm.addNestedPass<func::FuncOp>(createMPGPUMapKernels(map));
   pm.addPass(createMPGPUVerifyHost());
 }
@@ -184,7 +189,7 @@ void mp::buildLowerToPTXPipeline(OpPassManager &pm, const LowerToPTXOptions &opt
   check.ptxVersion = options.ptxVersion;
   check.format = options.format;
   pm.addPass(createMPGPUCheckTarget(check));
-  buildGPUMapping(pm, options);
+  buildGPUMapping(pm, options, /*emulate=*/false);
   pm.addPass(createMPGPULowerWarpMma());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createMPGPUDedupKernels());
@@ -194,6 +199,8 @@ void mp::buildLowerToPTXPipeline(OpPassManager &pm, const LowerToPTXOptions &opt
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  // Block-wide reductions of the row kernels: shuffles and shared memory.
+  kernels.addPass(createMPGPULowerAllReduce());
   // Tile subviews become plain index arithmetic.
   kernels.addPass(memref::createExpandStridedMetadataPass());
   kernels.addPass(createLowerAffinePass());
@@ -217,7 +224,7 @@ void mp::buildLowerToPTXPipeline(OpPassManager &pm, const LowerToPTXOptions &opt
 
 void mp::buildGPUEmulationPipeline(OpPassManager &pm,
                                    const LowerToPTXOptions &options) {
-  buildGPUMapping(pm, options);
+  buildGPUMapping(pm, options, /*emulate=*/true);
   pm.addPass(createMPGPULaunchToLoops());
   // The warp-level tiles (vector.contract, 2-D transfers on buffers) become
   // outer products and 1-D transfers, as on the CPU's own contraction path

@@ -14,7 +14,8 @@ namespace tensor { class TensorDialect; }
 namespace scf { class SCFDialect; }
 namespace vector { class VectorDialect; }
 namespace func { class FuncOp; }
-namespace gpu { class GPUDialect; }
+namespace gpu { class GPUDialect; class GPUModuleOp; }
+namespace cf { class ControlFlowDialect; }
 namespace memref { class MemRefDialect; }
 namespace affine { class AffineDialect; }
 namespace ub { class UBDialect; }

@@ -71,6 +71,12 @@ def MPGPUMapKernels : Pass<"mp-gpu-map-kernels", "::mlir::func::FuncOp"> {
       operand tiles, `vector.contract` into 16x8 f32 accumulators, four warps
       per block), marked `mp.warp_synchronous`; mp-gpu-lower-warp-mma
       distributes it over lanes as `nvvm.mma.sync` m16n8k16.
+    * row-wise computations (softmax, layer norm, RMS norm: consecutive ops
+      over one row space with at least one reduction along the row, and the
+      fills, scalar ops and elementwise ops around it): one kernel with one
+      block per row, `gpu.all_reduce` for the reductions (lowered by
+      mp-gpu-lower-all-reduce after outlining), thread 0 for the rows'
+      scalars, barriers between the ops.
     * every other op (fused elementwise chains with their casts, reductions,
       other contractions): one thread per point of the parallel iteration
       space, `block-size` threads per block, reduction loops inside the
@@ -83,7 +89,11 @@ def MPGPUMapKernels : Pass<"mp-gpu-map-kernels", "::mlir::func::FuncOp"> {
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "Threads per block of the one-thread-per-point kernels">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
-           "Map eligible f16/bf16 contractions to tensor-core (mma.sync) kernels">
+           "Map eligible f16/bf16 contractions to tensor-core (mma.sync) kernels">,
+    Option<"rowKernels", "row-kernels", "bool", /*default=*/"true",
+           "Fuse row-wise computations (softmax, norms) into one kernel per row">,
+    Option<"rowThreads", "row-threads", "int64_t", /*default=*/"0",
+           "Threads per block of the row kernels (0: from the row length, 32 to 256)">
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
@@ -118,6 +128,20 @@ def MPGPULaunchToLoops : Pass<"mp-gpu-launch-to-loops"> {
     shuffles, lane ids or workgroup memory get a diagnostic.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+}
+
+def MPGPULowerAllReduce : Pass<"mp-gpu-lower-all-reduce", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower block-wide gpu.all_reduce in outlined kernels to shuffles and shared memory";
+  let description = [{
+    Applies upstream's all-reduce lowering to every kernel of the module:
+    a shuffle tree within each warp, the warps' partials through a 32-entry
+    shared-memory buffer (a workgroup attribution of the kernel), one warp
+    over those, and the total broadcast through shared memory. Runs after
+    outlining (the lowering adds attributions to `gpu.func`) and before the
+    conversion to NVVM. Reductions that are not uniform get a diagnostic.
+  }];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def MPGPUDedupKernels : Pass<"mp-gpu-dedup-kernels", "::mlir::ModuleOp"> {

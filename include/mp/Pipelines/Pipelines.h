@@ -112,6 +112,14 @@ struct LowerToPTXOptions : mlir::PassPipelineOptions<LowerToPTXOptions> {
   Option<bool> tensorCores{*this, "tensor-cores",
                            llvm::cl::desc("Use mma.sync for f16/bf16 contractions"),
                            llvm::cl::init(true)};
+  Option<bool> rowKernels{*this, "row-kernels",
+                          llvm::cl::desc("One kernel per softmax / norm, a block per row"),
+                          llvm::cl::init(true)};
+  Option<int64_t> rowThreads{
+      *this, "row-threads",
+      llvm::cl::desc("Threads per block of the row kernels (0: from the row length; "
+                     "mp-gpu-emulate always uses 1)"),
+      llvm::cl::init(0)};
 };
 
 /// Mixed-precision IR on tensors to PTX kernels and host launches:

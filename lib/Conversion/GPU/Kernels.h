@@ -7,6 +7,7 @@
 #ifndef MP_LIB_CONVERSION_GPU_KERNELS_H
 #define MP_LIB_CONVERSION_GPU_KERNELS_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/PatternMatch.h"
@@ -21,11 +22,34 @@ mlir::Value index(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
 mlir::gpu::LaunchOp createLaunch(mlir::OpBuilder &b, mlir::Location loc, int64_t gx,
                                  int64_t gy, int64_t gz, int64_t threads);
 
+/// Applies `map` to the loop indices `dims`: one value per result (an
+/// affine.apply where the result is not a plain dimension). Unset entries of
+/// `dims` stand for dimensions the results do not use.
+llvm::SmallVector<mlir::Value> applyMap(mlir::OpBuilder &b, mlir::Location loc,
+                                        mlir::AffineMap map,
+                                        llvm::ArrayRef<mlir::Value> dims);
+
+/// Clones `op`'s payload at the loop point `ivs`: inputs are loaded through
+/// their indexing maps, `accs` stand for the output block arguments, and
+/// linalg.index becomes the matching entry of `ivs`. Returns the yielded
+/// values (stores are the caller's).
+llvm::SmallVector<mlir::Value> clonePayload(mlir::OpBuilder &b, mlir::linalg::LinalgOp op,
+                                            llvm::ArrayRef<mlir::Value> ivs,
+                                            mlir::ValueRange accs);
+
 /// Maps a contraction on buffers to a warp-level tensor-core kernel
 /// (TensorCores.cpp), fusing the fill that initializes its output and the
 /// elementwise op that consumes it where that is safe. Fails, changing
 /// nothing, when the op is not a contraction tensor cores can take.
 mlir::LogicalResult mapToTensorCores(mlir::RewriterBase &rewriter, mlir::linalg::LinalgOp op);
+
+/// Fuses each row-wise computation of `func` (softmax, layer norm, RMS norm:
+/// runs of consecutive structured ops over one row space with at least one
+/// reduction along the row) into one kernel with a block per row
+/// (RowKernels.cpp). `threads` is the block size, 0 to choose it from the
+/// row length. Returns the number of kernels formed.
+int64_t mapRowKernels(mlir::RewriterBase &rewriter, mlir::func::FuncOp func,
+                      int64_t threads);
 
 } // namespace mp::gpu_detail
 

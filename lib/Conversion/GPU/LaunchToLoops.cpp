@@ -7,7 +7,8 @@
 // `mp.warp_synchronous` run one lane per warp: their lanes all compute the
 // same warp tile. Bodies that communicate between threads (barriers,
 // shuffles, workgroup memory, lane ids) cannot be sequentialized this way and
-// get a diagnostic.
+// get a diagnostic, except in blocks of one thread, where a barrier is a no-op
+// and a block-wide reduction (gpu.all_reduce) is its operand.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mp {
@@ -38,7 +40,16 @@ LogicalResult sequentialize(gpu::LaunchOp launch) {
   if (!launch.getBody().hasOneBlock())
     return launch.emitOpError("has a multi-block body; run it through "
                               "mp-gpu-launch-to-loops before control-flow lowering");
-  WalkResult walk = launch.getBody().walk([](Operation *op) {
+  // With one thread per block, a barrier is a no-op and a block-wide
+  // reduction is its operand (the row kernels in emulation).
+  auto isOne = [](Value v) {
+    return getConstantIntValue(v) == std::optional<int64_t>(1);
+  };
+  gpu::KernelDim3 blockSizes = launch.getBlockSizeOperandValues();
+  bool singleThread = isOne(blockSizes.x) && isOne(blockSizes.y) && isOne(blockSizes.z);
+  WalkResult walk = launch.getBody().walk([&](Operation *op) {
+    if (singleThread && isa<gpu::BarrierOp, gpu::AllReduceOp>(op))
+      return WalkResult::advance();
     if (isa<gpu::BarrierOp, gpu::ShuffleOp, gpu::LaneIdOp, gpu::SubgroupReduceOp,
             gpu::AllReduceOp>(op)) {
       op->emitOpError("communicates between threads; the launch cannot run "
@@ -82,6 +93,21 @@ LogicalResult sequentialize(gpu::LaunchOp launch) {
   for (Operation &op : body.without_terminator())
     b.clone(op, mapping);
   launch.erase();
+  // Single-thread blocks: barriers go, block-wide reductions are their
+  // operand (nested ones too: the walk clones whole regions).
+  if (singleThread) {
+    SmallVector<Operation *> dropped;
+    b.getInsertionBlock()->getParentOp()->walk([&](Operation *op) {
+      if (auto reduce = dyn_cast<gpu::AllReduceOp>(op)) {
+        reduce.replaceAllUsesWith(reduce.getValue());
+        dropped.push_back(op);
+      } else if (isa<gpu::BarrierOp>(op)) {
+        dropped.push_back(op);
+      }
+    });
+    for (Operation *op : dropped)
+      op->erase();
+  }
   return success();
 }
 

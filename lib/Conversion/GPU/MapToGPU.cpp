@@ -61,11 +61,8 @@ gpu::LaunchOp mp::gpu_detail::createLaunch(OpBuilder &b, Location loc, int64_t g
   return launch;
 }
 
-namespace {
-
-/// Applies `map` to `dims`, one affine.apply per result.
-SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
-                            ArrayRef<Value> dims) {
+SmallVector<Value> mp::gpu_detail::applyMap(OpBuilder &b, Location loc, AffineMap map,
+                                            ArrayRef<Value> dims) {
   SmallVector<Value> results;
   for (AffineExpr expr : map.getResults()) {
     if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
@@ -83,6 +80,41 @@ SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
   }
   return results;
 }
+
+SmallVector<Value> mp::gpu_detail::clonePayload(OpBuilder &b, linalg::LinalgOp op,
+                                                ArrayRef<Value> ivs, ValueRange accs) {
+  Location loc = op.getLoc();
+  Block *body = op.getBlock();
+  unsigned numInputs = op.getNumDpsInputs();
+  IRMapping mapping;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    Value arg = body->getArgument(input->getOperandNumber());
+    if (arg.use_empty())
+      continue;
+    if (!isa<MemRefType>(input->get().getType())) {
+      mapping.map(arg, input->get()); // a scalar operand
+      continue;
+    }
+    mapping.map(arg, memref::LoadOp::create(
+                         b, loc, input->get(),
+                         applyMap(b, loc, op.getMatchingIndexingMap(input), ivs)));
+  }
+  for (auto [i, value] : llvm::enumerate(accs))
+    mapping.map(body->getArgument(numInputs + i), value);
+  for (Operation &inner : body->without_terminator()) {
+    if (auto indexOp = dyn_cast<linalg::IndexOp>(inner)) {
+      mapping.map(indexOp.getResult(), ivs[indexOp.getDim()]);
+      continue;
+    }
+    b.clone(inner, mapping);
+  }
+  SmallVector<Value> results;
+  for (Value v : cast<linalg::YieldOp>(body->getTerminator()).getValues())
+    results.push_back(mapping.lookupOrDefault(v));
+  return results;
+}
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // One thread per parallel point
@@ -142,10 +174,6 @@ LogicalResult mapPerPoint(RewriterBase &rewriter, linalg::LinalgOp op,
     rest = arith::DivUIOp::create(rewriter, loc, rest, size);
   }
 
-  Block *body = op.getBlock();
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  unsigned numInputs = op.getNumDpsInputs();
-
   // Initial accumulators: the outputs' current values where the payload reads
   // them, otherwise a placeholder the payload never uses.
   // Output indices depend on the parallel dimensions only: computed once,
@@ -165,32 +193,7 @@ LogicalResult mapPerPoint(RewriterBase &rewriter, linalg::LinalgOp op,
 
   // The payload at the innermost point, given the accumulators.
   auto emitPayload = [&](OpBuilder &b, ValueRange current) -> SmallVector<Value> {
-    IRMapping mapping;
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      Value arg = body->getArgument(input->getOperandNumber());
-      if (arg.use_empty())
-        continue;
-      if (!isa<MemRefType>(input->get().getType())) {
-        mapping.map(arg, input->get()); // a scalar operand
-        continue;
-      }
-      mapping.map(arg, memref::LoadOp::create(
-                           b, loc, input->get(),
-                           applyMap(b, loc, op.getMatchingIndexingMap(input), ivs)));
-    }
-    for (auto [i, value] : llvm::enumerate(current))
-      mapping.map(body->getArgument(numInputs + i), value);
-    for (Operation &inner : body->without_terminator()) {
-      if (auto indexOp = dyn_cast<linalg::IndexOp>(inner)) {
-        mapping.map(indexOp.getResult(), ivs[indexOp.getDim()]);
-        continue;
-      }
-      b.clone(inner, mapping);
-    }
-    SmallVector<Value> results;
-    for (Value v : yield.getValues())
-      results.push_back(mapping.lookupOrDefault(v));
-    return results;
+    return clonePayload(b, op, ivs, current);
   };
 
   // Reduction loops, outermost first, in the op's dimension order.
@@ -238,6 +241,19 @@ struct MPGPUMapKernelsPass
       for (linalg::LinalgOp op : contractions)
         (void)mapToTensorCores(rewriter, op);
     }
+    // Copies become identity generics, so row kernels can take those among
+    // their ops (the copy of a fill into a reduction's accumulator).
+    SmallVector<memref::CopyOp> copies;
+    for (Block &block : func.getBody())
+      for (auto copy : block.getOps<memref::CopyOp>())
+        if (cast<MemRefType>(copy.getSource().getType()).hasStaticShape() &&
+            cast<MemRefType>(copy.getTarget().getType()).hasStaticShape())
+          copies.push_back(copy);
+    for (memref::CopyOp copy : copies)
+      copyToGeneric(rewriter, copy);
+    // Row-wise computations (softmax, norms): one kernel, a block per row.
+    if (rowKernels)
+      mapRowKernels(rewriter, func, rowThreads);
     // Then every remaining op, one thread per point. Top-level ops only:
     // kernels are not nested in host control flow.
     DenseSet<Operation *> refused;
@@ -279,7 +295,13 @@ struct MPGPUMapKernelsPass
     if (!source.hasStaticShape())
       return copy.emitOpError("has dynamic sizes; the GPU lowering handles static "
                               "shapes only");
-    // A copy is the identity generic; reuse the per-point mapping.
+    return mapPerPoint(rewriter, copyToGeneric(rewriter, copy), blockSize);
+  }
+
+  /// A copy as the identity generic (the per-point mapping and the row
+  /// kernels take it as any other op).
+  static linalg::LinalgOp copyToGeneric(RewriterBase &rewriter, memref::CopyOp copy) {
+    auto source = cast<MemRefType>(copy.getSource().getType());
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(copy);
     AffineMap identity = rewriter.getMultiDimIdentityMap(source.getRank());
@@ -291,8 +313,7 @@ struct MPGPUMapKernelsPass
           linalg::YieldOp::create(b, loc, args[0]);
         });
     rewriter.eraseOp(copy);
-    return mapPerPoint(rewriter, cast<linalg::LinalgOp>(generic.getOperation()),
-                       blockSize);
+    return cast<linalg::LinalgOp>(generic.getOperation());
   }
 };
 

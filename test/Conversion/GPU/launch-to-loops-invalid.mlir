@@ -26,3 +26,18 @@ func.func @shared(%m: memref<32xf32>) {
   }
   return
 }
+
+// -----
+
+// A block-wide reduction over several threads needs them all at once.
+func.func @all_reduce(%v: f32) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    // expected-error @+1 {{communicates between threads; the launch cannot run one thread after another}}
+    %0 = gpu.all_reduce add %v uniform {} : (f32) -> f32
+    gpu.terminator
+  }
+  return
+}

@@ -1,4 +1,5 @@
 // RUN: mp-opt %s --pass-pipeline="builtin.module(func.func(mp-gpu-map-kernels,canonicalize))" -split-input-file | FileCheck %s
+// RUN: mp-opt %s --pass-pipeline="builtin.module(func.func(mp-gpu-map-kernels{row-kernels=false},canonicalize))" -split-input-file | FileCheck %s --check-prefix=PERPOINT
 
 // A bf16 matmul with an f32 accumulator goes to tensor cores: one launch of
 // 4 warps, warp-level 16x16 / 16x8 tiles contracted into f32 accumulators.
@@ -117,13 +118,18 @@ func.func @elementwise(%x: memref<10x100xf32>, %y: memref<10x100xbf16>) {
 
 // -----
 
-// A row reduction: one thread per row, the row in a loop (f32 accumulator
-// read from the output, as the op's semantics say).
+// A row reduction: a block per row (row-kernels.mlir has the details); with
+// row-kernels=false (RUN line of the per-point checks below), one thread per
+// row, the row in a loop, the f32 accumulator read from the output as the
+// op's semantics say.
 // CHECK-LABEL: func.func @row_max
-//       CHECK: gpu.launch
-//       CHECK:   %[[INIT:.*]] = memref.load %arg1
-//       CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (f32)
-//       CHECK:     arith.maximumf
+//       CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c8, {{.*}}) threads({{.*}}) in ({{.*}} = %c256,
+//       CHECK:   gpu.all_reduce maximumf
+// PERPOINT-LABEL: func.func @row_max
+//       PERPOINT: gpu.launch
+//       PERPOINT:   %[[INIT:.*]] = memref.load %arg1
+//       PERPOINT:   scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (f32)
+//       PERPOINT:     arith.maximumf
 func.func @row_max(%x: memref<8x512xf32>, %m: memref<8xf32>) {
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
                   iterator_types = ["parallel", "reduction"]}
