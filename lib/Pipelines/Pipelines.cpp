@@ -213,10 +213,10 @@ void mp::buildLowerToPTXPipeline(OpPassManager &pm, const LowerToPTXOptions &opt
   MPGPUCheckLibdeviceOptions libdevice;
   libdevice.cudaPath = toolkit;
   pm.addPass(createMPGPUCheckLibdevice(libdevice));
-  GpuModuleToBinaryPassOptions binary;
+  MPGPUSerializeKernelsOptions binary;
   binary.toolkitPath = toolkit;
   binary.compilationTarget = options.format == "cubin" ? "bin" : "isa";
-  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createMPGPUSerializeKernels(binary));
   MPGPUDumpKernelsOptions dump;
   dump.dir = options.dumpDir;
   pm.addPass(createMPGPUDumpKernels(dump));

@@ -144,6 +144,24 @@ def MPGPULowerAllReduce : Pass<"mp-gpu-lower-all-reduce", "::mlir::gpu::GPUModul
                            "::mlir::arith::ArithDialect"];
 }
 
+def MPGPUSerializeKernels : Pass<"mp-gpu-serialize-kernels", "::mlir::ModuleOp"> {
+  let summary = "Compile every gpu.module to a gpu.binary, the modules in parallel";
+  let description = [{
+    The same result as upstream's `gpu-module-to-binary` (one object per
+    target of each module: PTX with `format=isa`, a cubin through ptxas with
+    `format=bin`), but the modules are compiled on the context's thread pool
+    (outlining gives one module per kernel, and their serial NVPTX code
+    generation dominated compile time). Binaries replace the modules in
+    order, so the output does not depend on the thread count.
+  }];
+  let options = [
+    Option<"toolkitPath", "toolkit", "std::string", /*default=*/"\"\"",
+           "CUDA toolkit root (libdevice, ptxas)">,
+    Option<"compilationTarget", "format", "std::string", /*default=*/"\"isa\"",
+           "isa (PTX), bin (cubin) or fatbin">
+  ];
+}
+
 def MPGPUDedupKernels : Pass<"mp-gpu-dedup-kernels", "::mlir::ModuleOp"> {
   let summary = "Keep one copy of identical outlined kernels";
   let description = [{

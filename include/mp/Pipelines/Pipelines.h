@@ -125,7 +125,7 @@ struct LowerToPTXOptions : mlir::PassPipelineOptions<LowerToPTXOptions> {
 /// Mixed-precision IR on tensors to PTX kernels and host launches:
 /// mp-lower-to-arith, elementwise fusion, bufferization, mp-gpu-map-kernels,
 /// mp-gpu-verify-host, mp-gpu-lower-warp-mma, outlining, deduplication, NVVM,
-/// gpu-module-to-binary, mp-gpu-dump-kernels.
+/// mp-gpu-serialize-kernels (in parallel), mp-gpu-dump-kernels.
 void buildLowerToPTXPipeline(mlir::OpPassManager &pm, const LowerToPTXOptions &options);
 
 /// The same mapping as mp-lower-to-ptx, then mp-gpu-launch-to-loops: the
