@@ -93,7 +93,7 @@ TEST_F(ArtifactTest, RunsEveryLaunchAndFreesEverything) {
   ASSERT_EQ(mpcuMalloc(context, mpArtifactOutputBytes(artifact, 0), &out), MPCU_OK);
   fake.reset();
   ASSERT_EQ(mpArtifactRun(artifact, instance, nullptr, &in, &out), MPCU_OK) << mpcuLastError();
-  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 14u);
+  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 11u);
   EXPECT_EQ(mpArtifactRun(artifact, instance, nullptr, nullptr, &out), MPCU_INVALID_ARGUMENT);
   mpcuFree(context, in);
   mpcuFree(context, out);
@@ -206,7 +206,7 @@ TEST_F(ArtifactTest, InstancesRunFromSeveralThreads) {
   b.join();
   EXPECT_EQ(results[0], MPCU_OK);
   EXPECT_EQ(results[1], MPCU_OK);
-  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 2u * 20 * 14);
+  EXPECT_EQ(countCalls(fake.calls(), "cuLaunchKernel;"), 2u * 20 * 11);
   mpArtifactClose(artifact);
 }
 

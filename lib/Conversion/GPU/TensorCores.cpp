@@ -205,32 +205,83 @@ void matchInit(linalg::LinalgOp op, Plan &plan) {
   }
 }
 
-/// Epilogue fusion: the next op touching memory is an elementwise generic
-/// reading the output at the same indices it writes.
+/// Buffers (roots) an op may read and may write; ops other than linalg
+/// count as reading and writing every buffer they name.
+void rootsOf(Operation *op, DenseSet<Value> &reads, DenseSet<Value> &writes) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    Value root = rootOf(operand.get());
+    if (!linalgOp || !linalgOp.isDpsInput(&operand))
+      writes.insert(root);
+    if (!linalgOp || linalgOp.isDpsInput(&operand) ||
+        linalgOp.payloadUsesValueFromOperand(&operand))
+      reads.insert(root);
+  }
+  op->walk([&](Operation *nested) {
+    if (nested != op)
+      for (Value operand : nested->getOperands())
+        if (isa<MemRefType>(operand.getType())) {
+          reads.insert(rootOf(operand));
+          writes.insert(rootOf(operand));
+        }
+  });
+}
+
+/// Epilogue fusion: the first later op that reads the output is an
+/// elementwise generic reading it at the element its iteration point names
+/// (a permutation: bias-add-and-transpose into the attention heads' layout
+/// qualifies), and the ops in between neither touch what it reads nor what
+/// it writes, so it can run before them, in the kernel.
 void matchEpilogue(linalg::LinalgOp op, Plan &plan) {
   Value c = op.getDpsInits()[0];
+  Value cRootForSearch = rootOf(c);
+  SmallVector<Operation *> between;
   Operation *next = op->getNextNode();
-  while (next && llvm::none_of(next->getOperandTypes(),
-                               [](Type t) { return isa<MemRefType>(t); }))
-    next = next->getNextNode();
+  for (; next; next = next->getNextNode()) {
+    if (touches(next, cRootForSearch))
+      break;
+    between.push_back(next);
+  }
   auto generic = dyn_cast_or_null<linalg::GenericOp>(next);
   if (!generic || !generic.hasPureBufferSemantics() || generic.getNumDpsInits() != 1 ||
       generic.getNumReductionLoops() != 0 || generic.hasDynamicShape())
     return;
   auto out = generic.getDpsInitOperand(0);
-  if (cast<MemRefType>(out->get().getType()).getShape() !=
-          cast<MemRefType>(c.getType()).getShape() ||
-      !generic.getMatchingIndexingMap(out).isIdentity())
+  AffineMap outMap = generic.getMatchingIndexingMap(out);
+  if (!outMap.isPermutation())
     return;
   OpOperand *fromC = nullptr;
   for (OpOperand *input : generic.getDpsInputOperands()) {
-    if (input->get() == c && generic.getMatchingIndexingMap(input).isIdentity())
+    if (input->get() == c && generic.getMatchingIndexingMap(input).isPermutation())
       fromC = input;
     else if (!isa<MemRefType>(input->get().getType()) ||
              !generic.getMatchingIndexingMap(input).isProjectedPermutation())
       return;
   }
   if (!fromC)
+    return;
+  {
+    DenseSet<Value> needed, written;
+    for (OpOperand &operand : generic->getOpOperands())
+      if (isa<MemRefType>(operand.get().getType()))
+        needed.insert(rootOf(operand.get()));
+    Value outRootE = rootOf(out->get());
+    for (Operation *mid : between) {
+      DenseSet<Value> reads, writes;
+      rootsOf(mid, reads, writes);
+      for (Value root : writes)
+        if (needed.contains(root))
+          return;
+      if (reads.contains(outRootE))
+        return;
+    }
+  }
+  // Written in place over the contraction's output: only at the element it
+  // reads (warps may still read their tiles of the output otherwise).
+  if (rootOf(out->get()) == rootOf(c) &&
+      (out->get() != c || outMap != generic.getMatchingIndexingMap(fromC)))
     return;
   // Other inputs must not view the output (another warp may not have
   // written it yet), and an input the epilogue overwrites must be read at the
@@ -242,7 +293,7 @@ void matchEpilogue(linalg::LinalgOp op, Plan &plan) {
     if (rootOf(input->get()) == cRoot)
       return;
     if (rootOf(input->get()) == rootOf(out->get()) &&
-        (input->get() != out->get() || !generic.getMatchingIndexingMap(input).isIdentity()))
+        (input->get() != out->get() || generic.getMatchingIndexingMap(input) != outMap))
       return;
   }
   // The kernel reads A and B while it writes: the epilogue's output must not
@@ -541,10 +592,22 @@ void buildKernel(RewriterBase &rewriter, linalg::LinalgOp op, const Plan &plan) 
         tileWrite(rewriter, loc, acc, cBuf, cMap, {plan.mT, plan.nT}, ivs);
       if (!plan.epilogue)
         continue;
-      // The epilogue's dims are the output buffer's dims (identity maps).
+      // The epilogue's iteration point: its map of the output names, for
+      // each dimension of the output buffer, the loop dimension that indexes
+      // it (a permutation).
       linalg::GenericOp e = plan.epilogue;
-      unsigned rowDim = *cMap.getResultPosition(getAffineDimExpr(plan.mT, ctx));
-      unsigned colDim = *cMap.getResultPosition(getAffineDimExpr(plan.nT, ctx));
+      AffineMap fromCMap;
+      for (OpOperand *input : e.getDpsInputOperands())
+        if (input->get() == cBuf)
+          fromCMap = e.getMatchingIndexingMap(input);
+      SmallVector<Value> eIvs(e.getNumLoops());
+      for (auto [k, index] : llvm::enumerate(cIndices))
+        eIvs[cast<AffineDimExpr>(fromCMap.getResult(k)).getPosition()] = index;
+      auto loopDimOf = [&](unsigned cDim) {
+        unsigned k = *cMap.getResultPosition(getAffineDimExpr(cDim, ctx));
+        return cast<AffineDimExpr>(fromCMap.getResult(k)).getPosition();
+      };
+      unsigned rowDim = loopDimOf(plan.mT), colDim = loopDimOf(plan.nT);
       SmallVector<Value> argTiles;
       for (OpOperand *input : e.getDpsInputOperands()) {
         if (input->get() == cBuf) {
@@ -553,17 +616,17 @@ void buildKernel(RewriterBase &rewriter, linalg::LinalgOp op, const Plan &plan) 
         }
         argTiles.push_back(tileRead(rewriter, loc, input->get(),
                                     e.getMatchingIndexingMap(input), {rowDim, colDim}, {16, 8},
-                                    cIndices));
+                                    eIvs));
       }
       OpOperand *out = e.getDpsInitOperand(0);
       if (e.payloadUsesValueFromOperand(out))
         argTiles.push_back(tileRead(rewriter, loc, out->get(), e.getMatchingIndexingMap(out),
-                                    {rowDim, colDim}, {16, 8}, cIndices));
+                                    {rowDim, colDim}, {16, 8}, eIvs));
       else
         argTiles.push_back(Value());
       Value result = applyEpilogue(rewriter, loc, e, argTiles);
       tileWrite(rewriter, loc, result, out->get(), e.getMatchingIndexingMap(out),
-                {rowDim, colDim}, cIndices);
+                {rowDim, colDim}, eIvs);
     }
   if (plan.epilogue)
     rewriter.eraseOp(plan.epilogue);

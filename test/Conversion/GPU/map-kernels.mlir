@@ -76,6 +76,121 @@ func.func @fused(%q: memref<32x64xf32>, %k: memref<16x64xbf16>, %bias: memref<16
 
 // -----
 
+// Two projections, then their epilogues (bias add, cast, and a transpose
+// into the heads' layout, as the importers write Q/K/V): each epilogue fuses
+// into its own projection's kernel even though the other projection runs in
+// between, since that one neither touches what the epilogue reads nor what
+// it writes. The tile is written through the permutation: its rows (m) are
+// the output's last dimension.
+// CHECK-LABEL: func.func @transposing_epilogues
+//   CHECK-NOT: linalg.
+//       CHECK: gpu.launch
+//       CHECK:   vector.contract
+//       CHECK:   %[[KT:.*]] = memref.subview %arg5[{{.*}}] : memref<4x8x32xbf16> to memref<8x32xbf16
+//       CHECK:   vector.transfer_write {{.*}}, %[[KT]][{{.*}}] {in_bounds = [true, true], permutation_map = #{{.*}}} : vector<16x8xbf16>, memref<8x32xbf16
+//       CHECK: } {mp.warp_synchronous}
+//       CHECK: gpu.launch
+//       CHECK:   vector.contract
+//       CHECK:   %[[Q:.*]] = memref.subview %arg6[{{.*}}] : memref<4x32x8xbf16> to memref<32x8xbf16
+//       CHECK:   vector.transfer_write {{.*}}, %[[Q]][{{.*}}] {in_bounds = [true, true]} : vector<16x8xbf16>, memref<32x8xbf16
+//       CHECK: } {mp.warp_synchronous}
+//   CHECK-NOT: gpu.launch
+#a = affine_map<(m, h, d, k) -> (m, k)>
+#w = affine_map<(m, h, d, k) -> (k, h, d)>
+#c = affine_map<(m, h, d, k) -> (m, h, d)>
+func.func @transposing_epilogues(%x: memref<32x64xbf16>, %wk: memref<64x4x8xbf16>,
+                                 %bk: memref<4x8xf32>, %wq: memref<64x4x8xbf16>,
+                                 %bq: memref<4x8xf32>, %kt: memref<4x8x32xbf16>,
+                                 %q: memref<4x32x8xbf16>) {
+  %zero = arith.constant 0.0 : f32
+  %ck = memref.alloc() : memref<32x4x8xf32>
+  linalg.fill ins(%zero : f32) outs(%ck : memref<32x4x8xf32>)
+  linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %wk : memref<32x64xbf16>, memref<64x4x8xbf16>) outs(%ck : memref<32x4x8xf32>) {
+  ^bb0(%in: bf16, %wt: bf16, %acc: f32):
+    %0 = arith.extf %in : bf16 to f32
+    %1 = arith.extf %wt : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  %cq = memref.alloc() : memref<32x4x8xf32>
+  linalg.fill ins(%zero : f32) outs(%cq : memref<32x4x8xf32>)
+  linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %wq : memref<32x64xbf16>, memref<64x4x8xbf16>) outs(%cq : memref<32x4x8xf32>) {
+  ^bb0(%in: bf16, %wt: bf16, %acc: f32):
+    %0 = arith.extf %in : bf16 to f32
+    %1 = arith.extf %wt : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  // K^T: (head, dim, seq).
+  linalg.generic {indexing_maps = [affine_map<(h, d, s) -> (s, h, d)>, affine_map<(h, d, s) -> (h, d)>,
+                                   affine_map<(h, d, s) -> (h, d, s)>],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%ck, %bk : memref<32x4x8xf32>, memref<4x8xf32>) outs(%kt : memref<4x8x32xbf16>) {
+  ^bb0(%v: f32, %b: f32, %o: bf16):
+    %0 = arith.addf %v, %b : f32
+    %1 = arith.truncf %0 : f32 to bf16
+    linalg.yield %1 : bf16
+  }
+  // Q: (head, seq, dim).
+  linalg.generic {indexing_maps = [affine_map<(h, s, d) -> (s, h, d)>, affine_map<(h, s, d) -> (h, d)>,
+                                   affine_map<(h, s, d) -> (h, s, d)>],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%cq, %bq : memref<32x4x8xf32>, memref<4x8xf32>) outs(%q : memref<4x32x8xbf16>) {
+  ^bb0(%v: f32, %b: f32, %o: bf16):
+    %0 = arith.addf %v, %b : f32
+    %1 = arith.truncf %0 : f32 to bf16
+    linalg.yield %1 : bf16
+  }
+  memref.dealloc %ck : memref<32x4x8xf32>
+  memref.dealloc %cq : memref<32x4x8xf32>
+  return
+}
+
+// -----
+
+// An epilogue does not move over an op that writes what it reads: here the
+// second projection writes the buffer the first one's epilogue also adds, so
+// the epilogue does not fuse into the first projection; it fuses into the
+// second (it reads that one's output at the element it writes), after both.
+// CHECK-LABEL: func.func @epilogue_input_overwritten
+//       CHECK: gpu.launch
+//   CHECK-NOT:   arith.addf {{.*}} : vector<16x8xf32>
+//       CHECK:   vector.transfer_write {{.*}}, %alloc[{{.*}} : vector<16x8xf32>, memref<32x16xf32>
+//   CHECK-NOT:   arith.addf {{.*}} : vector<16x8xf32>
+//       CHECK: } {mp.warp_synchronous}
+//       CHECK: gpu.launch
+//       CHECK:   arith.addf {{.*}} : vector<16x8xf32>
+//       CHECK:   arith.truncf
+//       CHECK:   vector.transfer_write {{.*}}, %arg3[{{.*}} : vector<16x8xbf16>, memref<32x16xbf16>
+//       CHECK: } {mp.warp_synchronous}
+//   CHECK-NOT: gpu.launch
+func.func @epilogue_input_overwritten(%x: memref<32x64xbf16>, %w: memref<64x16xbf16>,
+                                      %shared: memref<32x16xf32>, %y: memref<32x16xbf16>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<32x16xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<32x16xf32>)
+  linalg.matmul ins(%x, %w : memref<32x64xbf16>, memref<64x16xbf16>) outs(%c : memref<32x16xf32>)
+  linalg.fill ins(%zero : f32) outs(%shared : memref<32x16xf32>)
+  linalg.matmul ins(%x, %w : memref<32x64xbf16>, memref<64x16xbf16>) outs(%shared : memref<32x16xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>,
+                                   affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c, %shared : memref<32x16xf32>, memref<32x16xf32>) outs(%y : memref<32x16xbf16>) {
+  ^bb0(%v: f32, %b: f32, %o: bf16):
+    %0 = arith.addf %v, %b : f32
+    %1 = arith.truncf %0 : f32 to bf16
+    linalg.yield %1 : bf16
+  }
+  memref.dealloc %c : memref<32x16xf32>
+  return
+}
+
+// -----
+
 // Sizes that are not multiples of the mma tile run one thread per output
 // element, the reduction as a loop in the thread (never refused).
 // CHECK-LABEL: func.func @ragged
