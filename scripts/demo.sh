@@ -59,6 +59,7 @@ for l in k["launches"]:
         print(f"  tensor cores: {l['binary']:18s} grid {l['grid']} block {l['block']}  {l['loc']}")
 print(f"PTX: {d}/*.ptx")
 PY
+"$here/.venv/bin/python" "$here/scripts/cost-report.py" "$out/kernels"
 if [ -x /usr/local/cuda/bin/ptxas ]; then
   "$here/.venv/bin/python" "$here/scripts/check-ptx.py" "$out/kernels"
 else

@@ -14,6 +14,7 @@
 
 #include "mp/Conversion/GPUObjects.h"
 #include "mp/Conversion/Passes.h"
+#include "mp/Dialect/MP/IR/MPDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -100,6 +101,54 @@ struct MPGPUDumpKernelsPass
       binaries.push_back(llvm::json::Object{{"name", binary.getName()},
                                             {"files", std::move(files)}});
     }
+    // The cost report: mp-gpu-map-kernels' per-launch costs on the host
+    // functions, in launch order, with a roofline estimate on an H200.
+    constexpr double kBandwidth = 4.8e12;     // bytes/s, HBM3e
+    constexpr double kTensorPeak = 989e12;    // dense f16/bf16 FLOP/s
+    constexpr double kCudaCorePeak = 67e12;   // f32 FLOP/s
+    DenseMap<Operation *, unsigned> launchIndex;
+    int64_t totalFlops = 0, totalBytes = 0, unfusedBytes = 0, unfusedKernels = 0;
+    double totalSeconds = 0;
+    bool haveCosts = false;
+    module.walk([&](func::FuncOp func) {
+      auto costs = func->getAttrOfType<DictionaryAttr>(MPDialect::getKernelCostsAttrName());
+      if (!costs)
+        return;
+      haveCosts = true;
+      if (auto bytes = costs.getAs<IntegerAttr>("unfused_bytes"))
+        unfusedBytes += bytes.getInt();
+      if (auto kernels = costs.getAs<IntegerAttr>("unfused_kernels"))
+        unfusedKernels += kernels.getInt();
+    });
+    auto costOf = [&](gpu::LaunchFuncOp launch) -> llvm::json::Value {
+      auto func = launch->getParentOfType<func::FuncOp>();
+      auto costs =
+          func ? func->getAttrOfType<DictionaryAttr>(MPDialect::getKernelCostsAttrName())
+               : DictionaryAttr();
+      if (!costs)
+        return nullptr;
+      unsigned index = launchIndex[func]++;
+      auto all = costs.getAs<ArrayAttr>("launches");
+      auto cost = all && index < all.size() ? dyn_cast<DictionaryAttr>(all[index]) : nullptr;
+      if (!cost || !cost.get("bytes"))
+        return nullptr;
+      int64_t flops = cast<IntegerAttr>(cost.get("flops")).getInt();
+      int64_t bytes = cast<IntegerAttr>(cost.get("bytes")).getInt();
+      bool tensorCores = cast<BoolAttr>(cost.get("tensor_cores")).getValue();
+      double memory = bytes / kBandwidth;
+      double compute = flops / (tensorCores ? kTensorPeak : kCudaCorePeak);
+      totalFlops += flops;
+      totalBytes += bytes;
+      totalSeconds += std::max(memory, compute);
+      return llvm::json::Object{
+          {"flops", flops},
+          {"bytes", bytes},
+          {"intensity", bytes ? double(flops) / bytes : 0.0},
+          {"roofline_us", std::max(memory, compute) * 1e6},
+          {"bound", compute > memory ? "compute" : "memory"},
+          {"tensor_cores", tensorCores},
+          {"ops", cast<IntegerAttr>(cost.get("ops")).getInt()}};
+    };
     llvm::json::Array launches;
     module.walk([&](gpu::LaunchFuncOp launch) {
       gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
@@ -117,8 +166,21 @@ struct MPGPUDumpKernelsPass
           {"dynamic_shared_memory", launch.getDynamicSharedMemorySize()
                                         ? constantOrNull(launch.getDynamicSharedMemorySize())
                                         : llvm::json::Value(0)},
-          {"loc", loc}});
+          {"loc", loc},
+          {"cost", costOf(launch)}});
     });
+    llvm::json::Object report{{"binaries", std::move(binaries)}};
+    if (haveCosts)
+      report["cost"] = llvm::json::Object{
+          {"model", "H200: 4.8 TB/s; 989 TFLOP/s on tensor cores (f16/bf16), 67 TFLOP/s "
+                    "otherwise; each kernel max(bytes / bandwidth, flops / peak)"},
+          {"launches", static_cast<int64_t>(launches.size())},
+          {"flops", totalFlops},
+          {"bytes", totalBytes},
+          {"roofline_us", totalSeconds * 1e6},
+          {"unfused_kernels", unfusedKernels},
+          {"unfused_bytes", unfusedBytes}};
+    report["launches"] = std::move(launches);
     SmallString<256> manifest(dir);
     llvm::sys::path::append(manifest, "kernels.json");
     std::error_code ec;
@@ -127,10 +189,7 @@ struct MPGPUDumpKernelsPass
       module.emitError() << "cannot write '" << manifest << "': " << ec.message();
       return signalPassFailure();
     }
-    os << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
-                                     {"binaries", std::move(binaries)},
-                                     {"launches", std::move(launches)}}))
-       << "\n";
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
   }
 };
 

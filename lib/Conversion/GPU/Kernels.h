@@ -12,7 +12,14 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <functional>
+
 namespace mp::gpu_detail {
+
+/// Called for each kernel a mapping creates, with the ops it replaces, just
+/// before they are erased (mp-gpu-map-kernels records each kernel's cost).
+using KernelCallback =
+    std::function<void(mlir::gpu::LaunchOp, llvm::ArrayRef<mlir::Operation *>)>;
 
 /// An index constant.
 mlir::Value index(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
@@ -41,7 +48,8 @@ llvm::SmallVector<mlir::Value> clonePayload(mlir::OpBuilder &b, mlir::linalg::Li
 /// (TensorCores.cpp), fusing the fill that initializes its output and the
 /// elementwise op that consumes it where that is safe. Fails, changing
 /// nothing, when the op is not a contraction tensor cores can take.
-mlir::LogicalResult mapToTensorCores(mlir::RewriterBase &rewriter, mlir::linalg::LinalgOp op);
+mlir::LogicalResult mapToTensorCores(mlir::RewriterBase &rewriter, mlir::linalg::LinalgOp op,
+                                     const KernelCallback &onKernel);
 
 /// Fuses each row-wise computation of `func` (softmax, layer norm, RMS norm:
 /// runs of consecutive structured ops over one row space with at least one
@@ -49,7 +57,21 @@ mlir::LogicalResult mapToTensorCores(mlir::RewriterBase &rewriter, mlir::linalg:
 /// (RowKernels.cpp). `threads` is the block size, 0 to choose it from the
 /// row length. Returns the number of kernels formed.
 int64_t mapRowKernels(mlir::RewriterBase &rewriter, mlir::func::FuncOp func,
-                      int64_t threads);
+                      int64_t threads, const KernelCallback &onKernel);
+
+/// Arithmetic ops of `op`'s payload times its iteration points (0 for ops
+/// that are not structured).
+int64_t opFlops(mlir::Operation *op);
+
+/// Bytes `op` would move as a kernel of its own: each buffer it reads, read
+/// whole, and each it writes, written whole.
+int64_t unfusedBytes(mlir::Operation *op);
+
+/// The cost of a kernel that replaces `replaced`: {flops, bytes (every
+/// buffer its body reads or writes, once whole each way), ops, tensor_cores}
+/// (KernelCost.cpp).
+mlir::DictionaryAttr kernelCost(mlir::gpu::LaunchOp launch,
+                                llvm::ArrayRef<mlir::Operation *> replaced);
 
 } // namespace mp::gpu_detail
 

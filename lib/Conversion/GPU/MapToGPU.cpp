@@ -24,6 +24,7 @@
 
 #include "Kernels.h"
 #include "mp/Conversion/Passes.h"
+#include "mp/Dialect/MP/IR/MPDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -121,7 +122,7 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 LogicalResult mapPerPoint(RewriterBase &rewriter, linalg::LinalgOp op,
-                          int64_t blockSize) {
+                          int64_t blockSize, const KernelCallback &onKernel) {
   Location loc = op.getLoc();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
@@ -214,6 +215,8 @@ LogicalResult mapPerPoint(RewriterBase &rewriter, linalg::LinalgOp op,
   SmallVector<Value> results = build(rewriter, 0, accs);
   for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
     memref::StoreOp::create(rewriter, loc, results[i], init.get(), outIndices[i]);
+  if (onKernel)
+    onKernel(launch, {op.getOperation()});
   rewriter.eraseOp(op);
   return success();
 }
@@ -230,6 +233,19 @@ struct MPGPUMapKernelsPass
     func::FuncOp func = getOperation();
     IRRewriter rewriter(&getContext());
     bool failed = false;
+    // Each kernel's cost, recorded as it is created.
+    DenseMap<Operation *, DictionaryAttr> costs;
+    KernelCallback record = [&](gpu::LaunchOp launch, ArrayRef<Operation *> replaced) {
+      costs[launch] = kernelCost(launch, replaced);
+    };
+    // The baseline of the cost report: one kernel per op.
+    int64_t unfused = 0, unfusedKernels = 0;
+    for (Block &block : func.getBody())
+      for (Operation &op : block)
+        if (isa<linalg::LinalgOp, memref::CopyOp>(op)) {
+          unfused += unfusedBytes(&op);
+          ++unfusedKernels;
+        }
     // Tensor cores first, in program order: they fuse the fill before and
     // the elementwise op after them, which must not be mapped on their own.
     if (tensorCores) {
@@ -239,7 +255,7 @@ struct MPGPUMapKernelsPass
           if (op.getNumReductionLoops() > 0)
             contractions.push_back(op);
       for (linalg::LinalgOp op : contractions)
-        (void)mapToTensorCores(rewriter, op);
+        (void)mapToTensorCores(rewriter, op, record);
     }
     // Copies become identity generics, so row kernels can take those among
     // their ops (the copy of a fill into a reduction's accumulator).
@@ -253,7 +269,7 @@ struct MPGPUMapKernelsPass
       copyToGeneric(rewriter, copy);
     // Row-wise computations (softmax, norms): one kernel, a block per row.
     if (rowKernels)
-      mapRowKernels(rewriter, func, rowThreads);
+      mapRowKernels(rewriter, func, rowThreads, record);
     // Then every remaining op, one thread per point. Top-level ops only:
     // kernels are not nested in host control flow.
     DenseSet<Operation *> refused;
@@ -272,14 +288,14 @@ struct MPGPUMapKernelsPass
         break;
       LogicalResult mapped = success();
       if (auto copy = dyn_cast<memref::CopyOp>(next)) {
-        mapped = mapCopy(rewriter, copy);
+        mapped = mapCopy(rewriter, copy, record);
       } else {
         auto linalgOp = cast<linalg::LinalgOp>(next);
         if (!linalgOp.hasPureBufferSemantics())
           mapped = next->emitOpError(
               "is on tensors; mp-gpu-map-kernels runs after bufferization");
         else
-          mapped = mapPerPoint(rewriter, linalgOp, blockSize);
+          mapped = mapPerPoint(rewriter, linalgOp, blockSize, record);
       }
       if (mlir::failed(mapped)) {
         refused.insert(next);
@@ -287,15 +303,32 @@ struct MPGPUMapKernelsPass
       }
     }
     if (failed)
-      signalPassFailure();
+      return signalPassFailure();
+    // The costs in launch order, for mp-gpu-dump-kernels (the launches
+    // become gpu.launch_func in place, in this order).
+    SmallVector<Attribute> launchCosts;
+    func.walk([&](gpu::LaunchOp launch) {
+      DictionaryAttr cost = costs.lookup(launch);
+      launchCosts.push_back(cost ? Attribute(cost) : DictionaryAttr::get(&getContext()));
+    });
+    if (launchCosts.empty())
+      return;
+    Builder b(&getContext());
+    func->setAttr(MPDialect::getKernelCostsAttrName(),
+                  b.getDictionaryAttr({
+                      b.getNamedAttr("launches", b.getArrayAttr(launchCosts)),
+                      b.getNamedAttr("unfused_bytes", b.getI64IntegerAttr(unfused)),
+                      b.getNamedAttr("unfused_kernels", b.getI64IntegerAttr(unfusedKernels)),
+                  }));
   }
 
-  LogicalResult mapCopy(RewriterBase &rewriter, memref::CopyOp copy) {
+  LogicalResult mapCopy(RewriterBase &rewriter, memref::CopyOp copy,
+                        const KernelCallback &record) {
     auto source = cast<MemRefType>(copy.getSource().getType());
     if (!source.hasStaticShape())
       return copy.emitOpError("has dynamic sizes; the GPU lowering handles static "
                               "shapes only");
-    return mapPerPoint(rewriter, copyToGeneric(rewriter, copy), blockSize);
+    return mapPerPoint(rewriter, copyToGeneric(rewriter, copy), blockSize, record);
   }
 
   /// A copy as the identity generic (the per-point mapping and the row

@@ -391,7 +391,7 @@ void emitPoint(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> ivs) {
     memref::StoreOp::create(b, loc, results[i], init.get(), outIndices[i]);
 }
 
-void emitRun(RewriterBase &rewriter, Run &run, int64_t threads) {
+void emitRun(RewriterBase &rewriter, Run &run, int64_t threads, const KernelCallback &onKernel) {
   MLIRContext *ctx = rewriter.getContext();
   SmallVector<Location> locs;
   for (RowMember &m : run.members)
@@ -482,6 +482,12 @@ void emitRun(RewriterBase &rewriter, Run &run, int64_t threads) {
 
   for (Operation *op : run.after)
     op->moveAfter(launch);
+  if (onKernel) {
+    SmallVector<Operation *> replaced;
+    for (RowMember &member : run.members)
+      replaced.push_back(member.op);
+    onKernel(launch, replaced);
+  }
   for (RowMember &member : run.members)
     rewriter.eraseOp(member.op);
 }
@@ -489,7 +495,7 @@ void emitRun(RewriterBase &rewriter, Run &run, int64_t threads) {
 } // namespace
 
 int64_t mp::gpu_detail::mapRowKernels(RewriterBase &rewriter, func::FuncOp func,
-                                      int64_t threads) {
+                                      int64_t threads, const KernelCallback &onKernel) {
   int64_t formed = 0;
   for (Block &block : func.getBody()) {
     SmallVector<Operation *> ops;
@@ -528,7 +534,7 @@ int64_t mp::gpu_detail::mapRowKernels(RewriterBase &rewriter, func::FuncOp func,
       }
       if (end <= i)
         continue;
-      emitRun(rewriter, run, threads);
+      emitRun(rewriter, run, threads, onKernel);
       ++formed;
       floor = end;
       i = end - 1;

@@ -470,7 +470,8 @@ int64_t largestDividing(int64_t n, ArrayRef<int64_t> choices) {
   return 1;
 }
 
-void buildKernel(RewriterBase &rewriter, linalg::LinalgOp op, const Plan &plan) {
+void buildKernel(RewriterBase &rewriter, linalg::LinalgOp op, const Plan &plan,
+                 const KernelCallback &onKernel) {
   Location loc = op.getLoc();
   MLIRContext *ctx = rewriter.getContext();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -628,6 +629,14 @@ void buildKernel(RewriterBase &rewriter, linalg::LinalgOp op, const Plan &plan) 
       tileWrite(rewriter, loc, result, out->get(), e.getMatchingIndexingMap(out),
                 {rowDim, colDim}, eIvs);
     }
+  if (onKernel) {
+    SmallVector<Operation *> replaced = {op};
+    if (plan.initOp)
+      replaced.push_back(plan.initOp);
+    if (plan.epilogue)
+      replaced.push_back(plan.epilogue);
+    onKernel(launch, replaced);
+  }
   if (plan.epilogue)
     rewriter.eraseOp(plan.epilogue);
   if (plan.initOp)
@@ -637,12 +646,13 @@ void buildKernel(RewriterBase &rewriter, linalg::LinalgOp op, const Plan &plan) 
 
 } // namespace
 
-LogicalResult mp::gpu_detail::mapToTensorCores(RewriterBase &rewriter, linalg::LinalgOp op) {
+LogicalResult mp::gpu_detail::mapToTensorCores(RewriterBase &rewriter, linalg::LinalgOp op,
+                                               const KernelCallback &onKernel) {
   FailureOr<Plan> plan = matchContraction(op);
   if (failed(plan))
     return failure();
   matchInit(op, *plan);
   matchEpilogue(op, *plan);
-  buildKernel(rewriter, op, *plan);
+  buildKernel(rewriter, op, *plan, onKernel);
   return success();
 }

@@ -328,6 +328,14 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' is a unit attribute of functions";
     return success();
   }
+  if (name == getKernelCostsAttrName()) {
+    auto dict = dyn_cast<DictionaryAttr>(value);
+    if (!dict || !isa_and_nonnull<ArrayAttr>(dict.get("launches")) ||
+        !isa<FunctionOpInterface>(op))
+      return op->emitError() << "'" << name
+                             << "' is a dictionary with a 'launches' array, on functions";
+    return success();
+  }
   InFlightDiagnostic diag = op->emitError() << "unknown attribute '" << name
                                             << "' in the mp namespace";
   if (name == "mp.class" || name == "mp.rule")
@@ -339,6 +347,7 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
                       << getNameAttrName() << ", " << getExposedValuesAttrName()
                       << ", " << getWarpSynchronousAttrName() << ", "
                       << getCompensationAttrName() << ", " << getRangeAttrName()
-                      << ", " << getScalingAttrName() << ", " << getOutlinedAttrName();
+                      << ", " << getScalingAttrName() << ", " << getOutlinedAttrName()
+                      << ", " << getKernelCostsAttrName();
   return diag;
 }

@@ -74,6 +74,14 @@ def MP_Dialect : Dialect {
     /// Name of the unit attribute on the functions mp-outline-loop-nests
     /// created (one loop nest each), which it does not outline again.
     static constexpr ::llvm::StringLiteral getOutlinedAttrName() { return "mp.outlined"; }
+    /// Name of the dictionary mp-gpu-map-kernels puts on a host function:
+    /// `launches`, the cost of each kernel it created in launch order
+    /// ({flops, bytes, ops, tensor_cores}), and the unfused baseline
+    /// (`unfused_bytes`, `unfused_kernels`: one kernel per op). Read by
+    /// mp-gpu-dump-kernels for the cost report in kernels.json.
+    static constexpr ::llvm::StringLiteral getKernelCostsAttrName() {
+      return "mp.kernel_costs";
+    }
   }];
 }
 
