@@ -155,7 +155,8 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
 /// Tensors to buffers, each structured op a kernel; shared by mp-lower-to-ptx
 /// and mp-gpu-emulate.
 /// `emulate`: the CPU runs the kernels one thread after another, so row
-/// kernels get one thread per block (their reductions then run in order).
+/// kernels get one thread per block by default (their reductions then run in
+/// order).
 static void buildGPUMapping(OpPassManager &pm, const mp::LowerToPTXOptions &options,
                             bool emulate) {
   using namespace mp;
@@ -175,7 +176,10 @@ static void buildGPUMapping(OpPassManager &pm, const mp::LowerToPTXOptions &opti
   map.blockSize = options.blockSize;
   map.tensorCores = options.tensorCores;
   map.rowKernels = options.rowKernels;
-  map.rowThreads = emulate ? 1 : options.rowThreads;
+  // Emulated row kernels run in order with one thread per block unless a
+  // thread count is asked for (then mp-gpu-launch-to-loops runs the threads
+  // phase by phase).
+  map.rowThreads = emulate && options.rowThreads <= 0 ? 1 : options.rowThreads;
   pm.addNestedPass<func::FuncOp>(createMPGPUMapKernels(map));
   pm.addPass(createMPGPUVerifyHost());
 }

@@ -124,10 +124,17 @@ def MPGPULaunchToLoops : Pass<"mp-gpu-launch-to-loops"> {
     Replaces each `gpu.launch` by `scf.for` loops over its grid and block
     with the body inside, so the thread-mapped IR runs on the CPU (mp-run)
     and can be compared with the IR before mapping. Launches marked
-    `mp.warp_synchronous` run one lane per warp. Bodies with barriers,
-    shuffles, lane ids or workgroup memory get a diagnostic.
+    `mp.warp_synchronous` run one lane per warp. Launches whose threads meet
+    only at barriers and `gpu.all_reduce` at the top level of the body (the
+    row kernels) run phase by phase, every thread through one phase before
+    the next, values crossing phases kept per thread, reductions combined in
+    thread order; with one thread per block barriers vanish and reductions
+    are their operand. Other bodies with barriers, shuffles, lane ids or
+    workgroup memory get a diagnostic.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::ub::UBDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def MPGPULowerAllReduce : Pass<"mp-gpu-lower-all-reduce", "::mlir::gpu::GPUModuleOp"> {

@@ -118,7 +118,7 @@ struct LowerToPTXOptions : mlir::PassPipelineOptions<LowerToPTXOptions> {
   Option<int64_t> rowThreads{
       *this, "row-threads",
       llvm::cl::desc("Threads per block of the row kernels (0: from the row length; "
-                     "mp-gpu-emulate always uses 1)"),
+                     "in mp-gpu-emulate 0 means 1, and more run phase by phase)"),
       llvm::cl::init(0)};
 };
 
