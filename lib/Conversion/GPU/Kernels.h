@@ -39,10 +39,12 @@ llvm::SmallVector<mlir::Value> applyMap(mlir::OpBuilder &b, mlir::Location loc,
 /// Clones `op`'s payload at the loop point `ivs`: inputs are loaded through
 /// their indexing maps, `accs` stand for the output block arguments, and
 /// linalg.index becomes the matching entry of `ivs`. Returns the yielded
-/// values (stores are the caller's).
-llvm::SmallVector<mlir::Value> clonePayload(mlir::OpBuilder &b, mlir::linalg::LinalgOp op,
-                                            llvm::ArrayRef<mlir::Value> ivs,
-                                            mlir::ValueRange accs);
+/// values (stores are the caller's). `input`, where given, may supply an
+/// input's value instead of the load (a recomputed producer).
+llvm::SmallVector<mlir::Value>
+clonePayload(mlir::OpBuilder &b, mlir::linalg::LinalgOp op, llvm::ArrayRef<mlir::Value> ivs,
+             mlir::ValueRange accs,
+             llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::OpOperand &)> input = {});
 
 /// Maps a contraction on buffers to a warp-level tensor-core kernel
 /// (TensorCores.cpp), fusing the fill that initializes its output and the

@@ -82,23 +82,30 @@ SmallVector<Value> mp::gpu_detail::applyMap(OpBuilder &b, Location loc, AffineMa
   return results;
 }
 
-SmallVector<Value> mp::gpu_detail::clonePayload(OpBuilder &b, linalg::LinalgOp op,
-                                                ArrayRef<Value> ivs, ValueRange accs) {
+SmallVector<Value>
+mp::gpu_detail::clonePayload(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> ivs,
+                             ValueRange accs,
+                             function_ref<Value(OpBuilder &, OpOperand &)> input) {
   Location loc = op.getLoc();
   Block *body = op.getBlock();
   unsigned numInputs = op.getNumDpsInputs();
   IRMapping mapping;
-  for (OpOperand *input : op.getDpsInputOperands()) {
-    Value arg = body->getArgument(input->getOperandNumber());
+  for (OpOperand *operand : op.getDpsInputOperands()) {
+    Value arg = body->getArgument(operand->getOperandNumber());
     if (arg.use_empty())
       continue;
-    if (!isa<MemRefType>(input->get().getType())) {
-      mapping.map(arg, input->get()); // a scalar operand
+    if (!isa<MemRefType>(operand->get().getType())) {
+      mapping.map(arg, operand->get()); // a scalar operand
       continue;
     }
+    if (input)
+      if (Value supplied = input(b, *operand)) {
+        mapping.map(arg, supplied);
+        continue;
+      }
     mapping.map(arg, memref::LoadOp::create(
-                         b, loc, input->get(),
-                         applyMap(b, loc, op.getMatchingIndexingMap(input), ivs)));
+                         b, loc, operand->get(),
+                         applyMap(b, loc, op.getMatchingIndexingMap(operand), ivs)));
   }
   for (auto [i, value] : llvm::enumerate(accs))
     mapping.map(body->getArgument(numInputs + i), value);

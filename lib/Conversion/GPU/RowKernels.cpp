@@ -374,8 +374,10 @@ SmallVector<Value> memberIvs(OpBuilder &b, const RowMember &member, ArrayRef<Val
   return ivs;
 }
 
+using InputHook = function_ref<Value(OpBuilder &, OpOperand &)>;
+
 /// Stores what `op`'s payload yields at `ivs` (no reduction left).
-void emitPoint(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> ivs) {
+void emitPoint(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> ivs, InputHook input = {}) {
   Location loc = op.getLoc();
   SmallVector<SmallVector<Value>> outIndices;
   SmallVector<Value> accs;
@@ -386,9 +388,82 @@ void emitPoint(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> ivs) {
     else
       accs.push_back(ub::PoisonOp::create(b, loc, getElementTypeOrSelf(init.get().getType())));
   }
-  SmallVector<Value> results = clonePayload(b, op, ivs, accs);
+  SmallVector<Value> results = clonePayload(b, op, ivs, accs, input);
   for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
     memref::StoreOp::create(b, loc, results[i], init.get(), outIndices[i]);
+}
+
+/// The elementwise ops of a run whose output only later ops of the run read
+/// (a buffer allocated for it, read at the element of the row it was written
+/// at, the op's own inputs not written again by the run): they are not
+/// emitted, their readers recompute the value instead (softmax's
+/// exponentials never reach memory). Maps each such buffer to its op.
+DenseMap<Value, unsigned> recomputable(Run &run, int64_t rank) {
+  DenseMap<Value, unsigned> result;
+  for (auto [i, member] : llvm::enumerate(run.members)) {
+    linalg::LinalgOp op = member.op;
+    if (member.kind != RowOpKind::Elementwise || op.getNumDpsInits() != 1)
+      continue;
+    OpOperand &init = op.getDpsInitsMutable()[0];
+    Value buffer = init.get();
+    if (!buffer.getDefiningOp<memref::AllocOp>() || op.payloadUsesValueFromOperand(&init))
+      continue;
+    // Read by ops before the run too (the buffer held the producer's input):
+    // fine; read after it: not.
+    std::optional<SmallVector<int64_t>> written =
+        rowAccess(op.getMatchingIndexingMap(&init), member.roles, rank);
+    bool ok = written.has_value();
+    bool read = false;
+    Operation *first = run.members.front().op;
+    for (OpOperand &use : buffer.getUses()) {
+      Operation *user = use.getOwner();
+      if (isa<memref::DeallocOp>(user))
+        continue;
+      if (user == op.getOperation()) {
+        // Written in place: read at the element it writes, so the buffer
+        // still holds that input when the op is not run.
+        if (op.isDpsInput(&use) &&
+            rowAccess(op.getMatchingIndexingMap(&use), member.roles, rank) != written)
+          ok = false;
+        continue;
+      }
+      RowMember *other = llvm::find_if(run.members, [&](RowMember &m) {
+        return m.op.getOperation() == user;
+      });
+      if (other == run.members.end()) {
+        // Outside the run: only before it (the buffer is dead after); a
+        // kernel already mapped uses it from inside its body.
+        Operation *top = first->getBlock()->findAncestorOpInBlock(*user);
+        if (!top || !top->isBeforeInBlock(first))
+          ok = false;
+        continue;
+      }
+      if (other - run.members.begin() < (ptrdiff_t)i)
+        continue; // an earlier op of the run
+      if (!other->op.isDpsInput(&use) ||
+          rowAccess(other->op.getMatchingIndexingMap(&use), other->roles, rank) != written) {
+        ok = false;
+        break;
+      }
+      read = true;
+    }
+    // What it reads must keep its value until the last reader, except the
+    // row's scalars (a max, a mean), which are captured in registers where
+    // the op stood (`captures`).
+    for (RowMember &other : MutableArrayRef(run.members).drop_front(i + 1))
+      for (OpOperand &otherInit : other.op.getDpsInitsMutable())
+        for (OpOperand *in : op.getDpsInputOperands()) {
+          if (rootBuffer(in->get()) != rootBuffer(otherInit.get()))
+            continue;
+          std::optional<SmallVector<int64_t>> access =
+              rowAccess(op.getMatchingIndexingMap(in), member.roles, rank);
+          if (!access || alongRow(*access, rank))
+            ok = false;
+        }
+    if (ok && read)
+      result[buffer] = i;
+  }
+  return result;
 }
 
 void emitRun(RewriterBase &rewriter, Run &run, int64_t threads, const KernelCallback &onKernel) {
@@ -425,7 +500,70 @@ void emitRun(RewriterBase &rewriter, Run &run, int64_t threads, const KernelCall
   Value length = index(rewriter, loc, space.length);
   Value step = index(rewriter, loc, threads);
 
-  for (auto [i, member] : llvm::enumerate(run.members)) {
+  DenseMap<Value, unsigned> recomputed = recomputable(run, space.rank());
+  // Row scalars a recomputed op reads, loaded by every thread where the op
+  // stood (a later op of the run overwrites their buffer).
+  DenseMap<OpOperand *, Value> captured;
+  // The value of a recomputed buffer at position `r` of the row: its
+  // producer's payload, inputs recomputed in turn.
+  // Only buffers of ops before `limit` (the reader's position) are
+  // recomputed: an op written in place reads its buffer's earlier contents.
+  std::function<Value(OpBuilder &, OpOperand &, Value, unsigned)> recompute =
+      [&](OpBuilder &b, OpOperand &operand, Value r, unsigned limit) -> Value {
+    if (Value value = captured.lookup(&operand))
+      return value;
+    auto it = recomputed.find(operand.get());
+    if (it == recomputed.end() || it->second >= limit)
+      return Value();
+    RowMember &producer = run.members[it->second];
+    SmallVector<Value> accs = {
+        ub::PoisonOp::create(b, producer.op->getLoc(),
+                             getElementTypeOrSelf(operand.get().getType()))};
+    unsigned at = it->second;
+    return clonePayload(b, producer.op, memberIvs(b, producer, rowIvs, r), accs,
+                        [&](OpBuilder &nb, OpOperand &inner) {
+                          return recompute(nb, inner, r, at);
+                        })[0];
+  };
+  // Capture, in order, the row scalars of recomputed ops that a later op
+  // writes; a barrier after the loads keeps the writer from overtaking them.
+  auto capture = [&](unsigned i) -> bool {
+    RowMember &member = run.members[i];
+    bool any = false;
+    for (OpOperand *in : member.op.getDpsInputOperands()) {
+      if (!isa<MemRefType>(in->get().getType()))
+        continue;
+      bool overwritten = false;
+      for (RowMember &other : MutableArrayRef(run.members).drop_front(i + 1))
+        for (OpOperand &otherInit : other.op.getDpsInitsMutable())
+          overwritten |= rootBuffer(in->get()) == rootBuffer(otherInit.get());
+      if (!overwritten)
+        continue;
+      SmallVector<Value> ivs = memberIvs(rewriter, member, rowIvs, Value());
+      captured[in] = memref::LoadOp::create(
+          rewriter, member.op->getLoc(), in->get(),
+          applyMap(rewriter, member.op->getLoc(), member.op.getMatchingIndexingMap(in), ivs));
+      any = true;
+    }
+    return any;
+  };
+  SmallVector<unsigned> emitted;
+  for (unsigned i = 0; i < run.members.size(); ++i)
+    if (!llvm::any_of(recomputed, [&](auto &entry) { return entry.second == i; }))
+      emitted.push_back(i);
+
+  unsigned nextMember = 0;
+  for (auto [position, i] : llvm::enumerate(emitted)) {
+    // The recomputed ops that stood before this one capture their inputs.
+    bool capturedAny = false;
+    for (; nextMember < i; ++nextMember)
+      if (recomputed.count(run.members[nextMember].op.getDpsInits()[0]) &&
+          recomputed.lookup(run.members[nextMember].op.getDpsInits()[0]) == nextMember)
+        capturedAny |= capture(nextMember);
+    nextMember = i + 1;
+    if (capturedAny)
+      gpu::BarrierOp::create(rewriter, run.members[i].op->getLoc());
+    RowMember &member = run.members[i];
     linalg::LinalgOp op = member.op;
     Location opLoc = op.getLoc();
     switch (member.kind) {
@@ -439,7 +577,10 @@ void emitRun(RewriterBase &rewriter, Run &run, int64_t threads, const KernelCall
     case RowOpKind::Elementwise: {
       scf::ForOp::create(rewriter, opLoc, tid, length, step, ValueRange{},
                          [&](OpBuilder &b, Location, Value r, ValueRange) {
-                           emitPoint(b, op, memberIvs(b, member, rowIvs, r));
+                           emitPoint(b, op, memberIvs(b, member, rowIvs, r),
+                                     [&](OpBuilder &nb, OpOperand &operand) {
+                                       return recompute(nb, operand, r, i);
+                                     });
                            scf::YieldOp::create(b, opLoc);
                          });
       break;
@@ -452,7 +593,10 @@ void emitRun(RewriterBase &rewriter, Run &run, int64_t threads, const KernelCall
           rewriter, opLoc, tid, length, step, ValueRange{identity},
           [&](OpBuilder &b, Location, Value r, ValueRange iterArgs) {
             SmallVector<Value> next =
-                clonePayload(b, op, memberIvs(b, member, rowIvs, r), iterArgs);
+                clonePayload(b, op, memberIvs(b, member, rowIvs, r), iterArgs,
+                             [&](OpBuilder &nb, OpOperand &operand) {
+                               return recompute(nb, operand, r, i);
+                             });
             scf::YieldOp::create(b, opLoc, next);
           });
       Value total = gpu::AllReduceOp::create(
@@ -476,7 +620,7 @@ void emitRun(RewriterBase &rewriter, Run &run, int64_t threads, const KernelCall
       break;
     }
     }
-    if (i + 1 < run.members.size())
+    if (position + 1 < emitted.size())
       gpu::BarrierOp::create(rewriter, opLoc);
   }
 
@@ -490,6 +634,15 @@ void emitRun(RewriterBase &rewriter, Run &run, int64_t threads, const KernelCall
   }
   for (RowMember &member : run.members)
     rewriter.eraseOp(member.op);
+  // Recomputed buffers no op uses any more need no allocation.
+  for (auto &[buffer, i] : recomputed) {
+    if (!llvm::all_of(buffer.getUsers(),
+                      [](Operation *user) { return isa<memref::DeallocOp>(user); }))
+      continue;
+    for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
+      rewriter.eraseOp(user);
+    rewriter.eraseOp(buffer.getDefiningOp());
+  }
 }
 
 } // namespace

@@ -5,8 +5,11 @@
 // divide, with the fills of the two accumulators): one kernel, a block per
 // row (12 x 128 rows), the threads striding over the row of 128, f32
 // block-wide reductions, thread 0 for the rows' scalars, barriers between the
-// ops. The last op (the divide and the cast to bf16) is not followed by one.
+// ops. The exponentials are only read by the sum and the divide: both
+// recompute them, and their buffer is gone. The last op (the divide and the
+// cast to bf16) is not followed by a barrier.
 // CHECK-LABEL: func.func @softmax
+//   CHECK-NOT: memref.alloc() : memref<12x128x128xf32>
 //   CHECK-NOT: gpu.launch
 //       CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c1536, %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c128,
 //       CHECK:   %[[FIRST:.*]] = arith.cmpi eq, %[[TX]], %c0
@@ -20,13 +23,14 @@
 //       CHECK:     %[[OLD:.*]] = memref.load %[[MAX]]
 //       CHECK:     arith.maximumf %[[OLD]], %[[TMAX]]
 //       CHECK:   gpu.barrier
-//       CHECK:   scf.for %{{.*}} = %[[TX]] to %c128 step %c128 {
+//       CHECK:   scf.if %[[FIRST]] {
+//       CHECK:   gpu.barrier
+//       CHECK:   scf.for %{{.*}} = %[[TX]] to %c128 step %c128 iter_args
 //       CHECK:     math.exp
-//       CHECK:   gpu.barrier
-//       CHECK:   gpu.barrier
 //       CHECK:   gpu.all_reduce add
 //       CHECK:   gpu.barrier
 //       CHECK:   scf.for %{{.*}} = %[[TX]] to %c128 step %c128 {
+//       CHECK:     math.exp
 //       CHECK:     arith.divf
 //       CHECK:     arith.truncf
 //   CHECK-NOT:   gpu.barrier
@@ -207,5 +211,73 @@ func.func @not_rows(%a: memref<4x64xf32>, %b: memref<64x8xf32>, %c: memref<4x8xf
     %1 = arith.mulf %0, %half : f32
     linalg.yield %1 : f32
   }
+  return
+}
+
+// -----
+
+// Softmax as bufferization leaves it in a real model: the exponentials
+// written in place over the scores, and one statistics buffer reused for the
+// max and then the sum. The exponentials are still recomputed (the scores
+// keep their values, since the in-place op no longer runs); the max, which
+// the sum then overwrites, is captured in a register by every thread where
+// the exponential stood, with a barrier before thread 0 refills the buffer.
+// CHECK-LABEL: func.func @softmax_in_place
+//       CHECK: gpu.launch
+//       CHECK:   gpu.all_reduce maximumf
+//       CHECK:   gpu.barrier
+//       CHECK:   %[[MAX:.*]] = memref.load %[[STAT:.*]][
+//       CHECK:   gpu.barrier
+//       CHECK:   scf.if
+//       CHECK:     memref.store %{{.*}}, %[[STAT]][
+//       CHECK:   gpu.barrier
+//       CHECK:   scf.for
+//       CHECK:     arith.subf %{{.*}}, %[[MAX]]
+//       CHECK:     math.exp
+//       CHECK:   gpu.all_reduce add
+//       CHECK:   scf.for
+//       CHECK:     arith.subf %{{.*}}, %[[MAX]]
+//       CHECK:     math.exp
+//       CHECK:     arith.divf
+//   CHECK-NOT:   memref.store {{.*}} : memref<4x32xf32>
+//       CHECK:   gpu.terminator
+#sid = affine_map<(d0, d1) -> (d0, d1)>
+#srow = affine_map<(d0, d1) -> (d0)>
+func.func @softmax_in_place(%x: memref<4x32xf32>, %y: memref<4x32xbf16>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %s = memref.alloc() : memref<4x32xf32>
+  memref.copy %x, %s : memref<4x32xf32> to memref<4x32xf32>
+  %stat = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%ninf : f32) outs(%stat : memref<4xf32>)
+  linalg.generic {indexing_maps = [#sid, #srow], iterator_types = ["parallel", "reduction"]}
+      ins(%s : memref<4x32xf32>) outs(%stat : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %0 = arith.maximumf %acc, %in : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [#sid, #srow, #sid], iterator_types = ["parallel", "parallel"]}
+      ins(%s, %stat : memref<4x32xf32>, memref<4xf32>) outs(%s : memref<4x32xf32>) {
+  ^bb0(%in: f32, %m: f32, %out: f32):
+    %0 = arith.subf %in, %m : f32
+    %1 = math.exp %0 : f32
+    linalg.yield %1 : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%stat : memref<4xf32>)
+  linalg.generic {indexing_maps = [#sid, #srow], iterator_types = ["parallel", "reduction"]}
+      ins(%s : memref<4x32xf32>) outs(%stat : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %0 = arith.addf %acc, %in : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [#sid, #srow, #sid], iterator_types = ["parallel", "parallel"]}
+      ins(%s, %stat : memref<4x32xf32>, memref<4xf32>) outs(%y : memref<4x32xbf16>) {
+  ^bb0(%in: f32, %t: f32, %out: bf16):
+    %0 = arith.divf %in, %t : f32
+    %1 = arith.truncf %0 : f32 to bf16
+    linalg.yield %1 : bf16
+  }
+  memref.dealloc %s : memref<4x32xf32>
+  memref.dealloc %stat : memref<4xf32>
   return
 }
