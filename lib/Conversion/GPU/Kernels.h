@@ -21,6 +21,9 @@ namespace mp::gpu_detail {
 using KernelCallback =
     std::function<void(mlir::gpu::LaunchOp, llvm::ArrayRef<mlir::Operation *>)>;
 
+/// The buffer a memref value views (through view-like ops).
+mlir::Value rootBuffer(mlir::Value value);
+
 /// An index constant.
 mlir::Value index(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
 

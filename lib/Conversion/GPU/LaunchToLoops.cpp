@@ -35,6 +35,28 @@ using namespace mp;
 
 namespace {
 
+/// Maps the launch's grid and block size arguments to its operands, and
+/// opens loops over its blocks (z, y, x) with the builder in the innermost.
+void openBlockLoops(OpBuilder &b, gpu::LaunchOp launch, IRMapping &mapping, Value zero,
+                    Value one) {
+  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+  gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+  auto gridArgs = launch.getGridSize(), blockArgs = launch.getBlockSize();
+  mapping.map(gridArgs.x, grid.x);
+  mapping.map(gridArgs.y, grid.y);
+  mapping.map(gridArgs.z, grid.z);
+  mapping.map(blockArgs.x, block.x);
+  mapping.map(blockArgs.y, block.y);
+  mapping.map(blockArgs.z, block.z);
+  auto ids = launch.getBlockIds();
+  for (auto [id, bound] : {std::pair(ids.z, grid.z), std::pair(ids.y, grid.y),
+                           std::pair(ids.x, grid.x)}) {
+    auto loop = scf::ForOp::create(b, launch.getLoc(), zero, bound, one);
+    mapping.map(id, loop.getInductionVar());
+    b.setInsertionPointToStart(loop.getBody());
+  }
+}
+
 /// The combining op of a block-wide reduction kind, on two values.
 FailureOr<Value> combine(OpBuilder &b, Location loc, gpu::AllReduceOperation kind, Value lhs,
                          Value rhs) {
@@ -109,24 +131,10 @@ LogicalResult sequentializePhases(gpu::LaunchOp launch, int64_t threads) {
   }
 
   IRMapping mapping;
-  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
-  gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
-  auto ids = launch.getBlockIds(), tids = launch.getThreadIds();
-  auto gridArgs = launch.getGridSize(), blockArgs = launch.getBlockSize();
-  mapping.map(gridArgs.x, grid.x);
-  mapping.map(gridArgs.y, grid.y);
-  mapping.map(gridArgs.z, grid.z);
-  mapping.map(blockArgs.x, block.x);
-  mapping.map(blockArgs.y, block.y);
-  mapping.map(blockArgs.z, block.z);
+  auto tids = launch.getThreadIds();
   mapping.map(tids.y, zero);
   mapping.map(tids.z, zero);
-  for (auto [id, bound] : {std::pair(ids.z, grid.z), std::pair(ids.y, grid.y),
-                           std::pair(ids.x, grid.x)}) {
-    auto loop = scf::ForOp::create(b, loc, zero, bound, one);
-    mapping.map(id, loop.getInductionVar());
-    b.setInsertionPointToStart(loop.getBody());
-  }
+  openBlockLoops(b, launch, mapping, zero, one);
   for (auto [phase, ops] : llvm::enumerate(phases)) {
     auto reduce = dyn_cast_or_null<gpu::AllReduceOp>(ends[phase]);
     SmallVector<Value> inits;
@@ -232,24 +240,17 @@ LogicalResult sequentialize(gpu::LaunchOp launch) {
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value warpStep = arith::ConstantIndexOp::create(b, loc, 32);
-  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
   gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
   IRMapping mapping;
   Block &body = launch.getBody().front();
-  auto ids = launch.getBlockIds(), tids = launch.getThreadIds();
-  auto gridArgs = launch.getGridSize(), blockArgs = launch.getBlockSize();
-  mapping.map(gridArgs.x, grid.x);
-  mapping.map(gridArgs.y, grid.y);
-  mapping.map(gridArgs.z, grid.z);
-  mapping.map(blockArgs.x, block.x);
-  mapping.map(blockArgs.y, block.y);
-  mapping.map(blockArgs.z, block.z);
+  auto tids = launch.getThreadIds();
+  openBlockLoops(b, launch, mapping, zero, one);
   struct Level {
     Value id, bound, step;
   };
-  SmallVector<Level> levels = {{ids.z, grid.z, one},   {ids.y, grid.y, one},
-                               {ids.x, grid.x, one},   {tids.z, block.z, one},
-                               {tids.y, block.y, one}, {tids.x, block.x, warpLevel ? warpStep : one}};
+  SmallVector<Level> levels = {{tids.z, block.z, one},
+                               {tids.y, block.y, one},
+                               {tids.x, block.x, warpLevel ? warpStep : one}};
   for (Level &level : levels) {
     auto loop = scf::ForOp::create(b, loc, zero, level.bound, level.step);
     mapping.map(level.id, loop.getInductionVar());

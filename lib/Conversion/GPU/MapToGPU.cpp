@@ -36,6 +36,7 @@
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mp {
 #define GEN_PASS_DEF_MPGPUMAPKERNELS
@@ -45,6 +46,12 @@ namespace mp {
 using namespace mlir;
 using namespace mp;
 using namespace mp::gpu_detail;
+
+Value mp::gpu_detail::rootBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
 
 Value mp::gpu_detail::index(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);

@@ -39,7 +39,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -260,13 +259,6 @@ std::optional<RowMember> classify(linalg::LinalgOp op, const RowSpace &space) {
     member.combineKind = combiner->second;
   }
   return member;
-}
-
-/// The buffer a view is taken from.
-Value rootBuffer(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
 }
 
 /// One access of a run's op to a buffer.
@@ -547,9 +539,12 @@ void emitRun(RewriterBase &rewriter, Run &run, int64_t threads, const KernelCall
     }
     return any;
   };
+  DenseSet<unsigned> skipped;
+  for (auto &entry : recomputed)
+    skipped.insert(entry.second);
   SmallVector<unsigned> emitted;
   for (unsigned i = 0; i < run.members.size(); ++i)
-    if (!llvm::any_of(recomputed, [&](auto &entry) { return entry.second == i; }))
+    if (!skipped.contains(i))
       emitted.push_back(i);
 
   unsigned nextMember = 0;
@@ -557,8 +552,7 @@ void emitRun(RewriterBase &rewriter, Run &run, int64_t threads, const KernelCall
     // The recomputed ops that stood before this one capture their inputs.
     bool capturedAny = false;
     for (; nextMember < i; ++nextMember)
-      if (recomputed.count(run.members[nextMember].op.getDpsInits()[0]) &&
-          recomputed.lookup(run.members[nextMember].op.getDpsInits()[0]) == nextMember)
+      if (skipped.contains(nextMember))
         capturedAny |= capture(nextMember);
     nextMember = i + 1;
     if (capturedAny)

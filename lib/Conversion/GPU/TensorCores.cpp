@@ -40,16 +40,9 @@ using namespace mp::gpu_detail;
 
 namespace {
 
-/// The buffer a memref value views (through view-like ops).
-Value rootOf(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
-}
-
 bool touches(Operation *op, Value root) {
   return llvm::any_of(op->getOperands(), [&](Value operand) {
-    return isa<MemRefType>(operand.getType()) && rootOf(operand) == root;
+    return isa<MemRefType>(operand.getType()) && rootBuffer(operand) == root;
   });
 }
 
@@ -187,7 +180,7 @@ Operation *lastToucherBefore(Operation *op, Value root) {
 /// buffer such a fill wrote).
 void matchInit(linalg::LinalgOp op, Plan &plan) {
   Value c = op.getDpsInits()[0];
-  Operation *last = lastToucherBefore(op, rootOf(c));
+  Operation *last = lastToucherBefore(op, rootBuffer(c));
   Value target;
   if (std::optional<double> value = filledConstant(last, target); value && target == c) {
     plan.initOp = last;
@@ -197,7 +190,7 @@ void matchInit(linalg::LinalgOp op, Plan &plan) {
   auto copy = dyn_cast_or_null<memref::CopyOp>(last);
   if (!copy || copy.getTarget() != c)
     return;
-  Operation *filler = lastToucherBefore(copy, rootOf(copy.getSource()));
+  Operation *filler = lastToucherBefore(copy, rootBuffer(copy.getSource()));
   if (std::optional<double> value = filledConstant(filler, target);
       value && target == copy.getSource()) {
     plan.initOp = copy;
@@ -212,7 +205,7 @@ void rootsOf(Operation *op, DenseSet<Value> &reads, DenseSet<Value> &writes) {
   for (OpOperand &operand : op->getOpOperands()) {
     if (!isa<MemRefType>(operand.get().getType()))
       continue;
-    Value root = rootOf(operand.get());
+    Value root = rootBuffer(operand.get());
     if (!linalgOp || !linalgOp.isDpsInput(&operand))
       writes.insert(root);
     if (!linalgOp || linalgOp.isDpsInput(&operand) ||
@@ -223,8 +216,8 @@ void rootsOf(Operation *op, DenseSet<Value> &reads, DenseSet<Value> &writes) {
     if (nested != op)
       for (Value operand : nested->getOperands())
         if (isa<MemRefType>(operand.getType())) {
-          reads.insert(rootOf(operand));
-          writes.insert(rootOf(operand));
+          reads.insert(rootBuffer(operand));
+          writes.insert(rootBuffer(operand));
         }
   });
 }
@@ -236,7 +229,7 @@ void rootsOf(Operation *op, DenseSet<Value> &reads, DenseSet<Value> &writes) {
 /// it writes, so it can run before them, in the kernel.
 void matchEpilogue(linalg::LinalgOp op, Plan &plan) {
   Value c = op.getDpsInits()[0];
-  Value cRootForSearch = rootOf(c);
+  Value cRootForSearch = rootBuffer(c);
   SmallVector<Operation *> between;
   Operation *next = op->getNextNode();
   for (; next; next = next->getNextNode()) {
@@ -266,8 +259,8 @@ void matchEpilogue(linalg::LinalgOp op, Plan &plan) {
     DenseSet<Value> needed, written;
     for (OpOperand &operand : generic->getOpOperands())
       if (isa<MemRefType>(operand.get().getType()))
-        needed.insert(rootOf(operand.get()));
-    Value outRootE = rootOf(out->get());
+        needed.insert(rootBuffer(operand.get()));
+    Value outRootE = rootBuffer(out->get());
     for (Operation *mid : between) {
       DenseSet<Value> reads, writes;
       rootsOf(mid, reads, writes);
@@ -280,27 +273,27 @@ void matchEpilogue(linalg::LinalgOp op, Plan &plan) {
   }
   // Written in place over the contraction's output: only at the element it
   // reads (warps may still read their tiles of the output otherwise).
-  if (rootOf(out->get()) == rootOf(c) &&
+  if (rootBuffer(out->get()) == rootBuffer(c) &&
       (out->get() != c || outMap != generic.getMatchingIndexingMap(fromC)))
     return;
   // Other inputs must not view the output (another warp may not have
   // written it yet), and an input the epilogue overwrites must be read at the
   // element it writes.
-  Value cRoot = rootOf(c);
+  Value cRoot = rootBuffer(c);
   for (OpOperand *input : generic.getDpsInputOperands()) {
     if (input == fromC)
       continue;
-    if (rootOf(input->get()) == cRoot)
+    if (rootBuffer(input->get()) == cRoot)
       return;
-    if (rootOf(input->get()) == rootOf(out->get()) &&
+    if (rootBuffer(input->get()) == rootBuffer(out->get()) &&
         (input->get() != out->get() || generic.getMatchingIndexingMap(input) != outMap))
       return;
   }
   // The kernel reads A and B while it writes: the epilogue's output must not
   // alias them.
-  Value outRoot = rootOf(out->get());
+  Value outRoot = rootBuffer(out->get());
   for (OpOperand *input : op.getDpsInputOperands())
-    if (rootOf(input->get()) == outRoot)
+    if (rootBuffer(input->get()) == outRoot)
       return;
   // Payload ops must have a tile form: elementwise arith/math only.
   for (Operation &inner : generic.getBlock()->without_terminator())
@@ -328,7 +321,7 @@ void matchEpilogue(linalg::LinalgOp op, Plan &plan) {
              isa<memref::DeallocOp>(user);
     });
   }
-  if (outRoot == rootOf(c))
+  if (outRoot == rootBuffer(c))
     plan.writeOutput = false; // the epilogue writes in place
 }
 
