@@ -13,6 +13,7 @@
 #include "mp/Transforms/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -64,7 +65,9 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   if (options.vectorize) {
     OpPassManager &func = pm.nest<func::FuncOp>();
-    func.addPass(createMPVectorizeContractions());
+    MPVectorizeContractionsOptions vectorize;
+    vectorize.parallel = options.threads;
+    func.addPass(createMPVectorizeContractions(vectorize));
     func.addPass(createCanonicalizerPass());
     func.addPass(createLoopInvariantSubsetHoistingPass());
     func.addPass(createCanonicalizerPass());
@@ -74,13 +77,25 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
   // Upstream bufferization names constant globals nondeterministically.
   pm.addPass(createMPCanonicalizeGlobals());
   pm.addPass(createConvertBufferizationToMemRefPass());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (options.threads) {
+    // Parallel dimensions as scf.parallel; only the large top-level ones stay
+    // parallel, and mp-outline-parallel-loops below hands them to the pool.
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+    pm.addPass(createForallToParallelLoopPass());
+    pm.addNestedPass<func::FuncOp>(createMPSelectParallelLoops());
+  } else {
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  }
   // C wrappers for the functions there are now: the outlined nests are
   // internal and need none.
   if (options.cInterface)
     pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   if (options.outline)
     pm.addPass(createMPOutlineLoopNests());
+  // Each large parallel loop becomes a function over an iteration range,
+  // called through the thread pool once in the LLVM dialect.
+  if (options.threads)
+    pm.addPass(createMPOutlineParallelLoops());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   arith::ArithExpandOpsPassOptions expand;
@@ -100,6 +115,8 @@ void mp::buildCPULoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  if (options.threads)
+    pm.addPass(createMPLowerParallelCalls());
 }
 
 void mp::buildMixedPrecisionPipeline(OpPassManager &pm,

@@ -1,4 +1,5 @@
 // RUN: mp-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(mp-vectorize-contractions))" | FileCheck %s
+// RUN: mp-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(mp-vectorize-contractions{parallel=true}))" | FileCheck %s --check-prefix=PAR
 
 // A matmul becomes 8x32x32 blocks (the largest divisors not above the block
 // sizes) computed with FMAs on vectors; the bf16 inputs are widened exactly.
@@ -12,6 +13,23 @@
 // CHECK-NOT: linalg.matmul
 // CHECK-NOT: vector.contract
 func.func @matmul(%a: tensor<64x64xbf16>, %b: tensor<64x96xbf16>, %c: tensor<64x96xf32>) -> tensor<64x96xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<64x64xbf16>, tensor<64x96xbf16>) outs(%c : tensor<64x96xf32>) -> tensor<64x96xf32>
+  return %0 : tensor<64x96xf32>
+}
+
+// -----
+
+// With `parallel` the blocks along m and n are an scf.forall that threads
+// share; the reduction blocks stay a sequential loop inside each block, so
+// every output element sums its products in the same order as above.
+// PAR-LABEL: func @matmul_parallel
+// PAR-NOT: linalg.matmul
+// PAR: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (64, 96) step (8, 32)
+// PAR: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
+// PAR: vector.fma %{{.*}} : vector<32xf32>
+// PAR-NOT: linalg.matmul
+// PAR: scf.forall.in_parallel
+func.func @matmul_parallel(%a: tensor<64x64xbf16>, %b: tensor<64x96xbf16>, %c: tensor<64x96xf32>) -> tensor<64x96xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<64x64xbf16>, tensor<64x96xbf16>) outs(%c : tensor<64x96xf32>) -> tensor<64x96xf32>
   return %0 : tensor<64x96xf32>
 }
@@ -41,3 +59,4 @@ func.func @left_alone(%a: tensor<?x64xf32>, %b: tensor<64x64xf32>, %c: tensor<?x
   } -> tensor<64x64xf32>
   return %0, %1, %2 : tensor<?x64xf32>, tensor<64xf32>, tensor<64x64xf32>
 }
+

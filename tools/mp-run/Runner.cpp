@@ -209,7 +209,7 @@ static std::vector<ExternalConstant> externalizeConstants(ModuleOp module) {
 FailureOr<std::unique_ptr<CompiledFunction>>
 CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
                           double *loweringSeconds, double *jitSeconds,
-                          bool vectorize) {
+                          bool vectorize, bool threads) {
   auto compiled = std::make_unique<CompiledFunction>();
   compiled->entry = entry.str();
   auto func = module->lookupSymbol<func::FuncOp>(entry);
@@ -233,6 +233,7 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
   CPULoweringOptions options;
   options.cInterface = true;
   options.vectorize = vectorize;
+  options.threads = threads;
   buildCPULoweringPipeline(pm, options);
   if (failed(pm.run(*module)))
     return emitError(module->getLoc()) << "lowering '" << entry << "' for the CPU failed";
@@ -240,8 +241,10 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
   auto lowered = std::chrono::steady_clock::now();
 
   ExecutionEngineOptions engineOptions;
-  static const llvm::StringRef runtimeLibraries[] = {MP_C_RUNNER_UTILS};
-  engineOptions.sharedLibPaths = runtimeLibraries;
+  // Threaded code calls mp_parallel_for of mp's CPU runtime (its pool).
+  static const llvm::StringRef runtimeLibraries[] = {MP_C_RUNNER_UTILS, MP_CPU_RUNTIME};
+  engineOptions.sharedLibPaths =
+      llvm::ArrayRef(runtimeLibraries).take_front(threads ? 2 : 1);
   compiled->transformer = makeOptimizingTransformer(3, 0, nullptr);
   engineOptions.transformer = compiled->transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;

@@ -58,7 +58,8 @@ public:
   /// Errors are reported as diagnostics on the module's context.
   static mlir::FailureOr<std::unique_ptr<CompiledFunction>>
   compile(mlir::OwningOpRef<mlir::ModuleOp> module, llvm::StringRef entry,
-          double *loweringSeconds, double *jitSeconds, bool vectorize);
+          double *loweringSeconds, double *jitSeconds, bool vectorize,
+          bool threads);
 
   llvm::ArrayRef<mlir::RankedTensorType> getArgumentTypes() const { return argTypes; }
   llvm::ArrayRef<mlir::RankedTensorType> getResultTypes() const { return resultTypes; }

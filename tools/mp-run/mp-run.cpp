@@ -99,6 +99,10 @@ static cl::opt<bool> vectorize("vectorize",
     cl::desc("Tile and vectorize contractions (mp-cpu-lowering{vectorize}); "
              "both runs use the same code, FMAs included"),
     cl::init(true), cl::cat(category));
+static cl::opt<bool> threads("parallel-loops",
+    cl::desc("Run large parallel loops on all cores (mp-cpu-lowering{threads}); "
+             "results are bit-identical to one thread"),
+    cl::init(true), cl::cat(category));
 static cl::opt<unsigned> repeat("repeat", cl::desc("Run this many times; report the median time"),
                                 cl::init(1), cl::cat(category));
 static cl::opt<bool> failOnNonFinite("fail-on-nonfinite",
@@ -566,7 +570,8 @@ int main(int argc, char **argv) {
         valueNames->push_back(cast<StringAttr>(name).str());
     }
     auto compiled = CompiledFunction::compile(std::move(module), entryName,
-                                              &times.lowering, &times.jit, vectorize);
+                                              &times.lowering, &times.jit, vectorize,
+                                              threads);
     if (failed(compiled))
       return 2;
     std::vector<HostTensor> inputs;

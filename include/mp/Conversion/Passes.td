@@ -44,15 +44,82 @@ def MPVectorizeContractions : Pass<"mp-vectorize-contractions", "::mlir::func::F
     bf16 and accumulate in it) are not vectorized: their per-lane software
     rounding makes LLVM compile for minutes. Used by
     `mp-cpu-lowering{vectorize}`; contractions it cannot handle are left for
-    the scalar loop lowering.
+    the scalar loop lowering. With `parallel` (`mp-cpu-lowering{threads}`),
+    the blocks along parallel dimensions form an `scf.forall` that threads
+    share, and the reduction blocks a sequential loop inside it: each output
+    element accumulates in the same order as without it.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"8", "Rows per block">,
     Option<"tileN", "tile-n", "int64_t", /*default=*/"32", "Columns per block">,
-    Option<"tileK", "tile-k", "int64_t", /*default=*/"32", "Reduction depth per block">
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"32", "Reduction depth per block">,
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "Blocks along parallel dimensions as an scf.forall (for threads); "
+           "reduction blocks stay a sequential loop inside it">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+}
+
+def MPSelectParallelLoops : Pass<"mp-select-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Keep scf.parallel only where threads pay off (CPU)";
+  let description = [{
+    Decides which parallel loops of the CPU path run on threads. An
+    `scf.parallel` stays parallel when it is not nested in another loop and
+    its estimated work is at least `min-work`: the operations it executes,
+    each op without regions counting one and each loop body counting once
+    per iteration (constant trip counts; 64 assumed otherwise). Every other
+    `scf.parallel` without reductions becomes a nest of `scf.for` in the
+    same order. The kept loops are then handed to the thread pool by
+    `mp-outline-parallel-loops` and `mp-lower-parallel-calls`.
+
+    Threads take disjoint iterations of the kept loop, and each output
+    element is computed by the same sequence of operations as in the
+    sequential code (reduction loops stay sequential inside an iteration), so
+    results are bit-identical to a single-threaded run. Used by
+    `mp-cpu-lowering{threads}`.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Parallelize a top-level loop only when it executes at least this "
+           "many operations (a dispatch costs about ten microseconds)">
+  ];
+  let statistics = [
+    Statistic<"numParallel", "parallel", "top-level loops left parallel">,
+    Statistic<"numSequential", "sequential", "scf.parallel ops made sequential">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+def MPOutlineParallelLoops : Pass<"mp-outline-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Move each top-level scf.parallel into a function over an iteration range";
+  let description = [{
+    For every `scf.parallel` (without reductions) directly in a function body,
+    which `mp-select-parallel-loops` left for threads: a new private function
+    `<function>_par<N>(captures..., %begin: index, %end: index)` runs the
+    iterations [begin, end) of the loop's outermost dimension with more than
+    one iteration (its other dimensions whole), and the loop becomes a call
+    of it over the whole range. The function carries `mp.parallel_body`;
+    after conversion to LLVM, `mp-lower-parallel-calls` turns the call into
+    `mp_parallel_for` of the thread pool (libmpRuntimeCPU). Without that
+    pass the code stays correct and single-threaded.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
+def MPLowerParallelCalls : Pass<"mp-lower-parallel-calls", "::mlir::ModuleOp"> {
+  let summary = "Calls of mp.parallel_body functions to mp_parallel_for (LLVM dialect)";
+  let description = [{
+    Runs on the LLVM dialect. Each `llvm.call` of a function marked
+    `mp.parallel_body` (by `mp-outline-parallel-loops`), whose last two
+    arguments are the iteration range, becomes: the other arguments stored
+    into a stack struct, and `mp_parallel_for(@<callee>_task, struct, begin,
+    end)`, where the new `<callee>_task(ptr, i64, i64)` loads them and calls
+    the body over the range it is given. The thread pool
+    (runtime/lib/ParallelFor.cpp, libmpRuntimeCPU.so) must be loaded with the
+    code: mp-run does so; mlir-runner takes it with `--shared-libs`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 //===----------------------------------------------------------------------===//

@@ -19,6 +19,14 @@ struct CPULoweringOptions : mlir::PassPipelineOptions<CPULoweringOptions> {
                                       "(mp-outline-loop-nests): linear LLVM "
                                       "compile time on whole models"),
                        llvm::cl::init(true)};
+  Option<bool> threads{*this, "threads",
+                        llvm::cl::desc("Run the large parallel loops on threads "
+                                       "(mp-select-parallel-loops, "
+                                       "mp-outline-parallel-loops, "
+                                       "mp-lower-parallel-calls; the code calls "
+                                       "mp_parallel_for of libmpRuntimeCPU). "
+                                       "Results are bit-identical to one thread"),
+                        llvm::cl::init(false)};
   Option<bool> cInterface{*this, "c-interface",
                           llvm::cl::desc("Emit _mlir_ciface_ wrappers for "
                                          "every function (for mp-run)"),

@@ -108,15 +108,47 @@ struct MPVectorizeContractionsPass
     if (tiles[dims->n.back()] < 4)
       return failure(); // too narrow to be worth vectors
 
-    scf::SCFTilingOptions options;
-    options.setTileSizes(getAsIndexOpFoldResult(op.getContext(), tiles));
-    rewriter.setInsertionPoint(op);
-    auto tiling = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
-                                    options);
-    if (failed(tiling))
-      return failure();
-    rewriter.replaceOp(op, tiling->replacements);
-    for (Operation *tiled : tiling->tiledOps) {
+    // With `parallel`, the blocks along parallel dimensions are an
+    // scf.forall (threads take whole blocks; each output element still sums
+    // its products in the same order) and the reduction blocks a sequential
+    // loop inside it.
+    SmallVector<Operation *> blocks;
+    if (parallel) {
+      SmallVector<int64_t> outer(tiles), inner(tiles.size(), 0);
+      for (auto [dim, type] : llvm::enumerate(op.getIteratorTypesArray()))
+        if (type == utils::IteratorType::reduction)
+          std::swap(outer[dim], inner[dim]);
+      scf::SCFTilingOptions forall;
+      forall.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      forall.setTileSizes(getAsIndexOpFoldResult(op.getContext(), outer));
+      rewriter.setInsertionPoint(op);
+      auto tiling = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
+                                      forall);
+      if (failed(tiling))
+        return failure();
+      rewriter.replaceOp(op, tiling->replacements);
+      for (Operation *tiled : tiling->tiledOps) {
+        scf::SCFTilingOptions sequential;
+        sequential.setTileSizes(getAsIndexOpFoldResult(op.getContext(), inner));
+        rewriter.setInsertionPoint(tiled);
+        auto reduction = scf::tileUsingSCF(rewriter, cast<TilingInterface>(tiled), sequential);
+        if (failed(reduction))
+          return failure();
+        rewriter.replaceOp(tiled, reduction->replacements);
+        llvm::append_range(blocks, reduction->tiledOps);
+      }
+    } else {
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(op.getContext(), tiles));
+      rewriter.setInsertionPoint(op);
+      auto tiling = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
+                                      options);
+      if (failed(tiling))
+        return failure();
+      rewriter.replaceOp(op, tiling->replacements);
+      llvm::append_range(blocks, tiling->tiledOps);
+    }
+    for (Operation *tiled : blocks) {
       rewriter.setInsertionPoint(tiled);
       auto vectorized = linalg::vectorize(
           rewriter, tiled, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},

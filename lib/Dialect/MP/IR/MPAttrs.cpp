@@ -323,7 +323,7 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' must be a string, got " << value;
     return success();
   }
-  if (name == getOutlinedAttrName()) {
+  if (name == getOutlinedAttrName() || name == getParallelBodyAttrName()) {
     if (!isa<UnitAttr>(value) || !isa<FunctionOpInterface>(op))
       return op->emitError() << "'" << name << "' is a unit attribute of functions";
     return success();
@@ -348,6 +348,7 @@ LogicalResult MPDialect::verifyOperationAttribute(Operation *op,
                       << ", " << getWarpSynchronousAttrName() << ", "
                       << getCompensationAttrName() << ", " << getRangeAttrName()
                       << ", " << getScalingAttrName() << ", " << getOutlinedAttrName()
-                      << ", " << getKernelCostsAttrName();
+                      << ", " << getParallelBodyAttrName() << ", "
+                      << getKernelCostsAttrName();
   return diag;
 }

@@ -74,6 +74,11 @@ def MP_Dialect : Dialect {
     /// Name of the unit attribute on the functions mp-outline-loop-nests
     /// created (one loop nest each), which it does not outline again.
     static constexpr ::llvm::StringLiteral getOutlinedAttrName() { return "mp.outlined"; }
+    /// Name of the unit attribute on the functions mp-outline-parallel-loops
+    /// created: the body of a parallel loop over an iteration range (its
+    /// last two arguments), called through mp_parallel_for once
+    /// mp-lower-parallel-calls has run.
+    static constexpr ::llvm::StringLiteral getParallelBodyAttrName() { return "mp.parallel_body"; }
     /// Name of the dictionary mp-gpu-map-kernels puts on a host function:
     /// `launches`, the cost of each kernel it created in launch order
     /// ({flops, bytes, ops, tensor_cores}), and the unfused baseline
