@@ -6,7 +6,9 @@ it): PyTorch f32 forward, 1 thread, median of --repeat runs after a warm-up;
 mp-run with the IR as imported (f32) and under each --policies, with
 `--timing --repeat N` (median of warm runs: the JIT compiles eagerly, so no
 timed run includes code generation), plus each command's wall time
-(parse + lowering + JIT + runs). Prints a table with the ratios; asserts
+(parse + lowering + JIT + runs), each with one thread and with all cores
+(mp-run --parallel-loops), and PyTorch with one thread and with all cores.
+Prints a table with the ratios; asserts
 nothing (a benchmark, not a test).
 
   .venv-models/bin/python benchmarks/model-cpu.py minilm --work build/models/minilm-s64-b32
@@ -23,10 +25,10 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 
-def torch_ms(model, work, repeat, layers):
+def torch_ms(model, work, repeat, layers, threads=1):
     import numpy as np
     import torch
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     meta = json.load(open(os.path.join(work, "meta.json")))
     ins = [torch.from_numpy(np.load(os.path.join(work, f"in.{i}.npy")))
            for i in range(len(meta["inputs"]))]
@@ -49,9 +51,10 @@ def torch_ms(model, work, repeat, layers):
     return sorted(times)[len(times) // 2] * 1e3
 
 
-def mp_run(args, meta, policy):
+def mp_run(args, meta, policy, threads):
     cmd = [os.path.join(args.bin, "mp-run"), os.path.join(args.work, "model.mlir"),
-           "--timing", "--repeat", str(args.repeat), "--json", os.path.join(args.work, "bench.json")]
+           "--timing", "--repeat", str(args.repeat), "--json", os.path.join(args.work, "bench.json"),
+           f"--parallel-loops={'true' if threads else 'false'}"]
     for i in range(len(meta["inputs"])):
         cmd += ["--input", os.path.join(args.work, f"in.{i}.npy")]
     if policy != "none":
@@ -76,17 +79,23 @@ def main():
     args = ap.parse_args()
     meta = json.load(open(os.path.join(args.work, "meta.json")))
     pt = torch_ms(args.model, args.work, args.repeat, meta.get("layers_requested"))
-    rows = [{"name": "PyTorch f32 (1 thread)", "run_ms": pt}]
+    cores = os.cpu_count()
+    pt_all = torch_ms(args.model, args.work, args.repeat, meta.get("layers_requested"), cores)
+    rows = [{"name": "PyTorch f32 (1 thread)", "run_ms": pt},
+            {"name": f"PyTorch f32 ({cores} threads)", "run_ms": pt_all}]
     for p in args.policies.split(","):
-        r = mp_run(args, meta, p)
-        r["name"] = "mp-run " + ("f32 (as imported)" if p == "none" else p)
-        rows.append(r)
+        for threads in (False, True):
+            r = mp_run(args, meta, p, threads)
+            r["name"] = ("mp-run " + ("f32 (as imported)" if p == "none" else p)
+                         + (f", {cores} threads" if threads else ", 1 thread"))
+            rows.append(r)
     print(f"{args.model}: batch {meta['batch']}, sequence {meta['seq']}; median of "
           f"{args.repeat} warm runs\n")
-    print("| variant | run ms | run / PyTorch f32 | command wall s | parse s | lowering s | JIT s |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| variant | run ms | run / PyTorch f32 1 thread | run / PyTorch f32 {cores} threads "
+          "| command wall s | parse s | lowering s | JIT s |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['name']} | {r['run_ms']:.1f} | {r['run_ms'] / pt:.2f} | "
+        print(f"| {r['name']} | {r['run_ms']:.1f} | {r['run_ms'] / pt:.2f} | {r['run_ms'] / pt_all:.2f} | "
               + " | ".join(f"{r[k]:.1f}" if k in r else "" for k in
                            ("wall_s", "parse_s", "lowering_s", "jit_s")) + " |")
     if args.json:

@@ -186,3 +186,59 @@ TEST(Calibration, WriteThenRead) {
 }
 
 } // namespace
+
+namespace {
+
+// The bit-level f32 -> bf16/f16 conversion of weights must agree with
+// convertConstant (APFloat) on every input: edge cases of each format and a
+// million random bit patterns.
+TEST(ConstantData, FastHalfConversionMatchesAPFloat) {
+  MLIRContext context;
+  std::vector<uint32_t> inputs = {
+      0x00000000, 0x80000000, 0x00000001, 0x007FFFFF, 0x00800000, // zeros, f32 subnormals
+      0x33000000, 0x33000001, 0x337FFFFF, 0x33800000, 0x33C00000, // around f16's 2^-24
+      0x387FC000, 0x387FE000, 0x387FF000, 0x38800000,             // f16 subnormal/normal edge
+      0x3F800000, 0x3F801000, 0x3F802000, 0x3F808000, 0x3F818000, // ties at 1.0
+      0x477FE000, 0x477FEFFF, 0x477FF000, 0x477FF001, 0x47800000, // 65504 .. 65536
+      0x7F7F7FFF, 0x7F7F8000, 0x7F7FFFFF, 0x7F800000, 0xFF800000, // bf16's top, infinities
+      0x7E967699, 0xFE967699, 0x7F7FFFFF, 0xFF7FFFFF};            // 1e38 sentinels
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 1000000; ++i) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    inputs.push_back(uint32_t(state));
+  }
+  for (FloatType type : {FloatType(BFloat16Type::get(&context)),
+                         FloatType(Float16Type::get(&context))}) {
+    for (bool clamp : {false, true}) {
+      int checked = 0;
+      for (uint32_t bits : inputs) {
+        bool fastOverflowed = false, fastClamped = false;
+        std::optional<uint16_t> fast =
+            convertF32BitsToHalf(bits, type, clamp, fastOverflowed, fastClamped);
+        float f;
+        memcpy(&f, &bits, 4);
+        if (std::isnan(f)) {
+          EXPECT_FALSE(fast.has_value()) << "NaN is left to APFloat";
+          continue;
+        }
+        ASSERT_TRUE(fast.has_value());
+        bool overflowed = false, clamped = false;
+        llvm::APFloat slow = convertConstant(llvm::APFloat(f), type, clamp, overflowed, clamped);
+        ASSERT_EQ(*fast, uint16_t(slow.bitcastToAPInt().getZExtValue()))
+            << "input 0x" << std::hex << bits << " to " << (type.isBF16() ? "bf16" : "f16")
+            << (clamp ? " (clamping sentinels)" : "");
+        ASSERT_EQ(fastOverflowed, overflowed) << std::hex << bits;
+        ASSERT_EQ(fastClamped, clamped) << std::hex << bits;
+        ++checked;
+      }
+      EXPECT_GT(checked, 900000);
+    }
+  }
+  // Other destinations have no fast path.
+  bool o = false, c = false;
+  EXPECT_FALSE(convertF32BitsToHalf(0x3F800000, Float32Type::get(&context), true, o, c));
+}
+
+} // namespace

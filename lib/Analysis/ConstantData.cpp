@@ -13,6 +13,7 @@
 #include "llvm/ADT/DenseSet.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mp;
@@ -35,6 +36,63 @@ std::optional<SmallVector<APFloat>> mp::readFloatConstant(ElementsAttr attr) {
     return result;
   }
   return std::nullopt;
+}
+
+std::optional<std::vector<double>> mp::readFloatConstantAsDoubles(ElementsAttr attr) {
+  Type element = attr.getElementType();
+  bool splat = false;
+  if (element.isF32() || element.isF64()) {
+    if (std::optional<ArrayRef<char>> raw = rawConstantBytes(attr, splat)) {
+      size_t width = element.isF32() ? 4 : 8;
+      size_t count = splat ? 1 : size_t(cast<ShapedType>(attr.getType()).getNumElements());
+      if (raw->size() == count * width) {
+        std::vector<double> values(count);
+        for (size_t i = 0; i < count; ++i) {
+          if (width == 4) {
+            float f;
+            memcpy(&f, raw->data() + 4 * i, 4);
+            values[i] = f;
+          } else {
+            memcpy(&values[i], raw->data() + 8 * i, 8);
+          }
+        }
+        return values;
+      }
+    }
+  }
+  std::optional<SmallVector<APFloat>> values = readFloatConstant(attr);
+  if (!values)
+    return std::nullopt;
+  std::vector<double> result;
+  result.reserve(values->size());
+  for (APFloat v : *values) {
+    bool lost;
+    v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+    result.push_back(v.convertToDouble());
+  }
+  return result;
+}
+
+std::optional<uint16_t> mp::convertF32BitsToHalf(uint32_t bits, FloatType type,
+                                                 bool clampSentinels, bool &overflowed,
+                                                 bool &clamped) {
+  if (!type.isBF16() && !type.isF16())
+    return std::nullopt;
+  std::optional<uint16_t> result = roundF32BitsToHalf(bits, type.isBF16());
+  if (!result)
+    return std::nullopt;
+  uint16_t infinity = type.isBF16() ? 0x7F80 : 0x7C00;
+  uint16_t largest = type.isBF16() ? 0x7F7F : 0x7BFF;
+  if ((*result & 0x7FFF) == infinity && (bits & 0x7FFFFFFFu) != 0x7F800000u) {
+    float value;
+    memcpy(&value, &bits, 4);
+    if (clampSentinels && isInfinitySentinel(double(value))) {
+      clamped = true;
+      return uint16_t((*result & 0x8000) | largest);
+    }
+    overflowed = true;
+  }
+  return result;
 }
 
 double mp::finiteAbsMax(ArrayRef<APFloat> values) {

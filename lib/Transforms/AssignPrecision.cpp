@@ -79,8 +79,17 @@ FloatType widestArrivedType(Operation *op) {
 /// tables its payload gathers from.
 struct ConstantUse {
   std::string what; ///< "operand #1", "payload constant"
-  SmallVector<APFloat> values;
+  std::vector<double> values; ///< exact: every float type fits a double
 };
+
+/// Largest finite |x| of `values` (0 when none is finite).
+double finiteAbsMax(ArrayRef<double> values) {
+  double maxAbs = 0;
+  for (double v : values)
+    if (std::isfinite(v))
+      maxAbs = std::max(maxAbs, std::fabs(v));
+  return maxAbs;
+}
 
 SmallVector<ConstantUse> constantsReadBy(Operation *op) {
   SmallVector<ConstantUse> uses;
@@ -91,10 +100,10 @@ SmallVector<ConstantUse> constantsReadBy(Operation *op) {
     if (auto elements = dyn_cast<ElementsAttr>(constant.getValue())) {
       if (!isa<FloatType>(elements.getElementType()))
         return;
-      if (auto values = readFloatConstant(elements))
+      if (auto values = readFloatConstantAsDoubles(elements))
         uses.push_back({std::move(what), std::move(*values)});
     } else if (auto scalar = dyn_cast<FloatAttr>(constant.getValue())) {
-      uses.push_back({std::move(what), {scalar.getValue()}});
+      uses.push_back({std::move(what), {scalar.getValueAsDouble()}});
     }
   };
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
@@ -296,8 +305,8 @@ struct MPAssignPrecisionPass
     for (const ConstantUse &use : constantsReadBy(op)) {
       double largest = largestFinite(storage);
       bool beyond = false, onlySentinels = true;
-      for (const APFloat &v : use.values) {
-        if (!v.isFinite() || finiteAbsMax(v) <= largest)
+      for (double v : use.values) {
+        if (!std::isfinite(v) || std::fabs(v) <= largest)
           continue;
         beyond = true;
         onlySentinels &= isInfinitySentinel(v);
@@ -332,8 +341,8 @@ struct MPAssignPrecisionPass
     double largest = largestFinite(storage);
     bool clamps = false;
     for (const ConstantUse &use : constantsReadBy(op)) {
-      for (const APFloat &v : use.values) {
-        if (!v.isFinite() || finiteAbsMax(v) <= largest)
+      for (double v : use.values) {
+        if (!std::isfinite(v) || std::fabs(v) <= largest)
           continue;
         if (isInfinitySentinel(v)) {
           clamps = true;

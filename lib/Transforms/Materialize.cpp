@@ -102,6 +102,55 @@ class TensorConverter {
 public:
   explicit TensorConverter(MaterializeCounters &counters) : counters(counters) {}
 
+  /// f32 weights (dense or dense_resource, not splat) to bf16 or f16 on
+  /// their bits (convertF32BitsToHalf, the same results as convertConstant):
+  /// nothing when there is no such fast path, a null value after an error.
+  std::optional<Value> convertF32Weights(ConversionPatternRewriter &rewriter,
+                                         Operation *user, arith::ConstantOp constant,
+                                         ElementsAttr elements, RankedTensorType type,
+                                         Type element) {
+    auto dst = dyn_cast<FloatType>(element);
+    bool splat = false;
+    std::optional<ArrayRef<char>> raw = rawConstantBytes(elements, splat);
+    if (!dst || !(dst.isBF16() || dst.isF16()) || !elements.getElementType().isF32() ||
+        !raw || splat || raw->size() != size_t(type.getNumElements()) * 4)
+      return std::nullopt;
+    std::vector<uint16_t> converted(type.getNumElements());
+    bool overflowed = false, clamped = false;
+    double maxAbs = 0;
+    for (size_t i = 0; i < converted.size(); ++i) {
+      uint32_t bits;
+      memcpy(&bits, raw->data() + 4 * i, 4);
+      if (std::optional<uint16_t> half =
+              convertF32BitsToHalf(bits, dst, /*clampSentinels=*/true, overflowed, clamped)) {
+        converted[i] = *half;
+      } else {
+        float f;
+        memcpy(&f, &bits, 4);
+        APFloat v = convertConstant(APFloat(f), dst, /*clampSentinels=*/true, overflowed,
+                                    clamped);
+        converted[i] = uint16_t(v.bitcastToAPInt().getZExtValue());
+      }
+      float f;
+      memcpy(&f, &bits, 4);
+      if (std::isfinite(f))
+        maxAbs = std::max(maxAbs, double(std::fabs(f)));
+    }
+    if (overflowed) {
+      user->emitError() << "a constant operand does not fit " << element << " (max |x| = "
+                        << maxAbs
+                        << "); its decision should have kept it wider (run mp-assign-precision)";
+      return Value();
+    }
+    auto attr = DenseElementsAttr::getFromRawBuffer(
+        type.clone(element),
+        ArrayRef<char>(reinterpret_cast<const char *>(converted.data()),
+                       converted.size() * sizeof(uint16_t)));
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfter(constant);
+    return arith::ConstantOp::create(rewriter, constant.getLoc(), attr).getResult();
+  }
+
   FailureOr<Value> convert(ConversionPatternRewriter &rewriter, Operation *user,
                            Value value, Type element) {
     RankedTensorType type = floatTensorType(value.getType());
@@ -112,6 +161,14 @@ public:
     if (elements && type.hasStaticShape()) {
       if (auto it = constants.find({value, element}); it != constants.end())
         return it->second;
+      if (std::optional<Value> fast = convertF32Weights(rewriter, user, constant, elements,
+                                                       type, element)) {
+        if (!*fast)
+          return failure();
+        ++counters.constantsConverted;
+        constants[{value, element}] = *fast;
+        return *fast;
+      }
       if (auto values = readFloatConstant(elements)) {
         auto dst = cast<FloatType>(element);
         bool overflowed = false, clamped = false;
@@ -317,14 +374,17 @@ private:
     // gathered value is then rounded at the yield, as the decision says).
     auto constant = table.getDefiningOp<arith::ConstantOp>();
     auto elements = dyn_cast<ElementsAttr>(constant.getValue());
-    std::optional<SmallVector<APFloat>> values =
-        elements ? readFloatConstant(elements) : std::nullopt;
+    auto values = elements ? readFloatConstantAsDoubles(elements) : std::nullopt;
     if (!values)
       return {};
-    auto dst = cast<FloatType>(element);
-    for (const APFloat &v : *values) {
+    // Every value fits when the largest finite one does (sentinels clamp).
+    double largest = largestFinite(cast<FloatType>(element));
+    for (double v : *values) {
+      if (!std::isfinite(v) || std::fabs(v) <= largest || isInfinitySentinel(v))
+        continue;
       bool overflowed = false, clamped = false;
-      convertConstant(v, dst, /*clampSentinels=*/true, overflowed, clamped);
+      convertConstant(APFloat(v), cast<FloatType>(element), /*clampSentinels=*/true,
+                      overflowed, clamped);
       if (overflowed)
         return {};
     }

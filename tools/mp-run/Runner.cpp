@@ -19,6 +19,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/APFloat.h"
 
 #include <chrono>
@@ -204,6 +205,33 @@ static std::vector<ExternalConstant> externalizeConstants(ModuleOp module) {
     external.push_back(std::move(constant));
   }
   return external;
+}
+
+LogicalResult CompiledFunction::prepareContext(MLIRContext &context, StringRef pipeline) {
+  DialectRegistry registry;
+  for (bool vectorize : {false, true}) {
+    for (bool threads : {false, true}) {
+      PassManager lowering(&context);
+      CPULoweringOptions options;
+      options.cInterface = true;
+      options.vectorize = vectorize;
+      options.threads = threads;
+      buildCPULoweringPipeline(lowering, options);
+      lowering.getDependentDialects(registry);
+    }
+  }
+  StringRef text = pipeline.trim();
+  if (!text.empty()) {
+    PassManager pm(&context, ModuleOp::getOperationName());
+    if (text.consume_front("builtin.module(") && !text.consume_back(")"))
+      return failure();
+    if (failed(parsePassPipeline(text, pm, llvm::nulls())))
+      return failure();
+    pm.getDependentDialects(registry);
+  }
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+  return success();
 }
 
 FailureOr<std::unique_ptr<CompiledFunction>>

@@ -61,6 +61,12 @@ public:
           double *loweringSeconds, double *jitSeconds, bool vectorize,
           bool threads);
 
+  /// Loads into `context` every dialect that `pipeline` (a --pipeline text,
+  /// may be empty) and the CPU lowering depend on, so that two compilations
+  /// can then run on two threads without loading dialects concurrently.
+  static mlir::LogicalResult prepareContext(mlir::MLIRContext &context,
+                                            llvm::StringRef pipeline);
+
   llvm::ArrayRef<mlir::RankedTensorType> getArgumentTypes() const { return argTypes; }
   llvm::ArrayRef<mlir::RankedTensorType> getResultTypes() const { return resultTypes; }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mp {
 
@@ -45,6 +46,23 @@ bool isInfinitySentinel(const llvm::APFloat &value);
 llvm::APFloat convertConstant(const llvm::APFloat &value, mlir::FloatType type,
                               bool clampSentinels, bool &overflowed,
                               bool &clamped);
+
+/// The values of a float constant as doubles (exact for every float type mp
+/// handles); fast for f32 and f64 data. A splat gives one value.
+std::optional<std::vector<double>> readFloatConstantAsDoubles(mlir::ElementsAttr attr);
+
+/// isInfinitySentinel on a double.
+inline bool isInfinitySentinel(double value) {
+  return value == value && value - value == 0 && (value >= 1e38 || value <= -1e38);
+}
+
+/// convertConstant for one f32 value (its bits) to bf16 or f16, on bits:
+/// the same results, orders of magnitude faster on model weights. Returns
+/// nothing for other destination types and for NaN inputs (use
+/// convertConstant then).
+std::optional<uint16_t> convertF32BitsToHalf(uint32_t bits, mlir::FloatType type,
+                                             bool clampSentinels, bool &overflowed,
+                                             bool &clamped);
 
 /// Bytes of the distinct float (and 8-bit or narrower integer: quantized
 /// weights, i4 packed two per byte) tensor constants under `root`, in all,

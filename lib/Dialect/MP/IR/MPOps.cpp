@@ -7,6 +7,9 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <cstring>
+#include <vector>
+
 using namespace mlir;
 using namespace mp;
 
@@ -143,6 +146,39 @@ LogicalResult CastOp::verify() {
   return success();
 }
 
+std::optional<uint16_t> mp::roundF32BitsToHalf(uint32_t bits, bool bf16) {
+  uint32_t magnitude = bits & 0x7FFFFFFFu;
+  if (magnitude > 0x7F800000u)
+    return std::nullopt; // NaN
+  uint16_t sign = uint16_t((bits >> 16) & 0x8000u);
+  uint16_t infinity = bf16 ? 0x7F80 : 0x7C00;
+  if (magnitude == 0x7F800000u)
+    return uint16_t(sign | infinity);
+  if (bf16) // nearest even on the 16 bits dropped; a carry reaches the exponent
+    return uint16_t(sign | (((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16) & 0x7FFF));
+  if (magnitude >= 0x477FF000u)
+    return uint16_t(sign | infinity); // 65520 and above round to infinity
+  if (magnitude <= 0x33000000u)
+    return sign; // at most 2^-25: nearest even is zero
+  uint32_t exponent = magnitude >> 23;
+  uint32_t kept, rest, half;
+  if (exponent < 113) {
+    // Subnormal in f16: units of 2^-24.
+    uint32_t mantissa = (magnitude & 0x7FFFFFu) | 0x800000u;
+    uint32_t shift = 126 - exponent;
+    kept = mantissa >> shift;
+    rest = mantissa & ((1u << shift) - 1);
+    half = 1u << (shift - 1);
+  } else {
+    kept = ((exponent - 112) << 10) | ((magnitude & 0x7FFFFFu) >> 13);
+    rest = magnitude & 0x1FFFu;
+    half = 0x1000u;
+  }
+  if (rest > half || (rest == half && (kept & 1u)))
+    ++kept; // a carry into the exponent is the right result
+  return uint16_t(sign | kept);
+}
+
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   // Identity cast.
   if (getInput().getType() == getResult().getType())
@@ -159,6 +195,29 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   auto dstType = cast<FloatType>(resultType.getElementType());
   RoundingMode rounding = getRounding();
   bool saturate = getSaturate();
+  // f32 weights to bf16/f16 with nearest even: on the raw bits.
+  if (dense.getElementType().isF32() && (dstType.isBF16() || dstType.isF16()) &&
+      rounding == RoundingMode::NearestEven && !saturate && !dense.isSplat()) {
+    ArrayRef<char> raw = dense.getRawData();
+    std::vector<uint16_t> converted(raw.size() / 4);
+    for (size_t i = 0; i < converted.size(); ++i) {
+      uint32_t bits;
+      memcpy(&bits, raw.data() + 4 * i, 4);
+      if (std::optional<uint16_t> half = roundF32BitsToHalf(bits, dstType.isBF16())) {
+        converted[i] = *half;
+        continue;
+      }
+      float f;
+      memcpy(&f, &bits, 4);
+      converted[i] = uint16_t(
+          convertFloat(APFloat(f), dstType.getFloatSemantics(), rounding, saturate)
+              .bitcastToAPInt()
+              .getZExtValue());
+    }
+    return DenseElementsAttr::getFromRawBuffer(
+        resultType, ArrayRef<char>(reinterpret_cast<const char *>(converted.data()),
+                                   converted.size() * sizeof(uint16_t)));
+  }
   return dense.mapValues(dstType, [&](const APFloat &value) {
     return convertFloat(value, dstType.getFloatSemantics(), rounding, saturate)
         .bitcastToAPInt();

@@ -13,6 +13,9 @@
 #include "mp/Dialect/MP/IR/MPDialect.h"
 #include "llvm/ADT/APFloat.h"
 
+#include <cstdint>
+#include <optional>
+
 namespace mp {
 
 /// Converts `value` to `dst` with the given rounding. Without `saturate`, a
@@ -24,6 +27,11 @@ namespace mp {
 llvm::APFloat convertFloat(const llvm::APFloat &value,
                            const llvm::fltSemantics &dst, RoundingMode rounding,
                            bool saturate, bool *lostInfo = nullptr);
+
+/// convertFloat of an f32 (its bits) to bf16 (`bf16`) or f16 with
+/// nearest-even rounding and no saturation, on bits (the same results, much
+/// faster on weights); nothing for NaN, whose payload convertFloat decides.
+std::optional<uint16_t> roundF32BitsToHalf(uint32_t bits, bool bf16);
 
 } // namespace mp
 
