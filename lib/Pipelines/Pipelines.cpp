@@ -164,6 +164,11 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   // The decisions must hold in what the pipeline returns.
   pm.addPass(createMPVerifyDecisions());
+  if (options.f16RuntimeGuard) {
+    MPF16RuntimeGuardOptions guard;
+    guard.remarks = options.remarks;
+    pm.addPass(createMPF16RuntimeGuard(guard));
+  }
   MPPrecisionReportOptions report;
   report.file = options.report;
   pm.addPass(createMPPrecisionReport(report));

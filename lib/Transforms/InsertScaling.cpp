@@ -1329,7 +1329,8 @@ void F16Guard::run(Operation *op) {
   if (unbounded) {
     if (remarks)
       op->emitRemark() << "mp-insert-scaling: f16 guard: the range of this f16 value is "
-                          "unbounded (annotate inputs with mp.range or give a calibration file)";
+                          "unbounded (annotate inputs with mp.range, give a calibration file, or check "
+                          "it at run time with f16-runtime-guard)";
     return;
   }
   if (absMax <= f16Max)

@@ -313,6 +313,21 @@ CompiledFunction::compile(OwningOpRef<ModuleOp> module, StringRef entry,
   return compiled;
 }
 
+std::optional<int64_t> CompiledFunction::readI64Global(StringRef symbol) {
+  // Only symbols the module defines: the JIT would otherwise resolve the
+  // name in the process or its libraries.
+  if (!module || !module->lookupSymbol(symbol))
+    return std::nullopt;
+  auto address = engine->lookup(symbol);
+  if (!address) {
+    llvm::consumeError(address.takeError());
+    return std::nullopt;
+  }
+  int64_t value;
+  memcpy(&value, *address, sizeof(value));
+  return value;
+}
+
 /// Words of a descriptor of the given rank.
 static size_t descriptorWords(int64_t rank) { return 3 + 2 * rank; }
 

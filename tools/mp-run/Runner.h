@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ public:
   /// can then run on two threads without loading dialects concurrently.
   static mlir::LogicalResult prepareContext(mlir::MLIRContext &context,
                                             llvm::StringRef pipeline);
+
+  /// The value of an i64 global of the compiled code (a counter such as
+  /// mp_f16_guard_rescales), or nothing when the code has no such symbol.
+  std::optional<int64_t> readI64Global(llvm::StringRef symbol);
 
   llvm::ArrayRef<mlir::RankedTensorType> getArgumentTypes() const { return argTypes; }
   llvm::ArrayRef<mlir::RankedTensorType> getResultTypes() const { return resultTypes; }

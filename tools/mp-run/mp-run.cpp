@@ -633,6 +633,9 @@ int main(int argc, char **argv) {
     return candidateRc;
   if (int rc = run(*candidateCode, candidateTimes, candidate, candidateTypes))
     return rc;
+  // mp-f16-runtime-guard's count of f16 results recomputed scaled.
+  std::optional<int64_t> guardRecomputes =
+      candidateCode->readI64Global("mp_f16_guard_rescales");
   if (onCuda) {
     std::vector<HostTensor> inputs;
     for (auto [source, type] : llvm::zip(sources, entry.getArgumentTypes()))
@@ -730,6 +733,13 @@ int main(int argc, char **argv) {
                << (inputPaths.empty() ? "generated, seed " + std::to_string(seed)
                                       : std::string("from .npy"))
                << ")" << (hasPipeline ? ", pipeline " + pipelineText : "") << "\n";
+  if (guardRecomputes) {
+    unsigned runs = std::max(1u, unsigned(repeat));
+    llvm::outs() << "f16 run-time guard: " << *guardRecomputes
+                 << " overflowing f16 result(s) recomputed scaled in " << runs << " run(s)\n";
+    report["f16_runtime_guard"] =
+        llvm::json::Object{{"recomputes", *guardRecomputes}, {"runs", int64_t(runs)}};
+  }
   unsigned numOutputs = entry.getNumResults();
   llvm::json::Array outputsJson;
   int64_t nonFiniteOutputs = 0;

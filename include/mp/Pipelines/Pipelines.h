@@ -61,6 +61,12 @@ struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> 
   Option<bool> f16Guard{*this, "f16-guard",
                         llvm::cl::desc("Rescale or widen f16 values whose range exceeds 65504"),
                         llvm::cl::init(true)};
+  Option<bool> f16RuntimeGuard{
+      *this, "f16-runtime-guard",
+      llvm::cl::desc("Check f16 results whose readers can undo a scale for overflow at "
+                     "run time, and recompute them scaled by a power of two "
+                     "(mp-f16-runtime-guard; CPU path)"),
+      llvm::cl::init(false)};
   Option<std::string> fp8Format{*this, "fp8-format",
                                 llvm::cl::desc("policy=fp8: e4m3 or e5m2"), llvm::cl::init("e4m3")};
   Option<std::string> weightGranularity{

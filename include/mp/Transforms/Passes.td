@@ -350,6 +350,41 @@ def MPPrintRanges : Pass<"mp-print-ranges", "::mlir::ModuleOp"> {
   ];
 }
 
+def MPF16RuntimeGuard : Pass<"mp-f16-runtime-guard", "::mlir::ModuleOp"> {
+  let summary = "Check f16 results for overflow at run time and recompute them scaled";
+  let description = [{
+    The run-time side of the f16 overflow guard, for values whose range is
+    not known at compile time (no calibration, no `mp.range`). Runs on
+    materialized IR. For each elementwise `linalg.generic` that stores f16
+    from f32 math (its yields are `mp.cast` f32 -> f16) and whose readers
+    are all `linalg.generic` ops that widen it:
+
+    - after the op, `mp.amax` of its f16 result; when that is +inf (an
+      overflow, or an infinity computed in f32 too), the op is computed again
+      wider (f32), its absolute maximum taken, and it is recomputed into f16
+      scaled by s = 2^k, the smallest power of two above max / 65504 (1
+      when the wide maximum is itself infinite: no scale helps);
+    - every reader multiplies the value by s after widening it (exact: a
+      power of two), so a run without overflow computes exactly what the
+      unguarded code computes (s = 1);
+    - each recompute adds one to the i64 global `mp_f16_guard_rescales`,
+      which `mp-run` reports after its runs.
+
+    Values with other readers (a function result, a contraction) are left
+    unguarded, with a remark under `remarks`. The guarded op carries
+    `mp.scaling = "f16 run-time guard"`. CPU path (mp-run); the GPU mapping
+    does not take the host-side branch yet. Enabled by
+    `mp-mixed-precision{f16-runtime-guard}`.
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for each op guarded or left unguarded">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
   let summary = "Insert scales: the f16 overflow guard, fp8 and int8/int4 quantization";
   let description = [{
