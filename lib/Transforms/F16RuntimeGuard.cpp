@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -87,10 +88,35 @@ Value f32Constant(OpBuilder &b, Location loc, float value) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
 }
 
-/// max |x| of `tensor` as an f32 scalar.
+/// max |x| over the elements of `tensor` that are not NaN, as an f32 scalar
+/// (+inf when one is infinite). Unlike mp.amax, a NaN does not hide an
+/// overflow elsewhere in the tensor.
 Value amax(OpBuilder &b, Location loc, Value tensor) {
-  Value m = AmaxOp::create(b, loc, RankedTensorType::get({}, b.getF32Type()), tensor);
-  return tensor::ExtractOp::create(b, loc, m, ValueRange{});
+  auto type = cast<RankedTensorType>(tensor.getType());
+  Type f32 = b.getF32Type();
+  auto scalarType = RankedTensorType::get({}, f32);
+  Value init = linalg::FillOp::create(b, loc, ValueRange{f32Constant(b, loc, 0.0f)},
+                                      ValueRange{tensor::EmptyOp::create(b, loc,
+                                                                         ArrayRef<int64_t>{},
+                                                                         f32)})
+                   .getResult(0);
+  MLIRContext *ctx = b.getContext();
+  AffineMap all = AffineMap::getMultiDimIdentityMap(type.getRank(), ctx);
+  AffineMap none = AffineMap::get(type.getRank(), 0, ctx);
+  SmallVector<utils::IteratorType> reduction(type.getRank(), utils::IteratorType::reduction);
+  auto max = linalg::GenericOp::create(
+      b, loc, TypeRange{scalarType}, ValueRange{tensor}, ValueRange{init},
+      ArrayRef<AffineMap>{all, none}, reduction,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value x = args[0];
+        if (x.getType() != f32)
+          x = arith::ExtFOp::create(nb, nloc, f32, x);
+        Value magnitude = math::AbsFOp::create(nb, nloc, x);
+        linalg::YieldOp::create(nb, nloc,
+                                arith::MaxNumFOp::create(nb, nloc, args[1], magnitude)
+                                    .getResult());
+      });
+  return tensor::ExtractOp::create(b, loc, max.getResult(0), ValueRange{});
 }
 
 struct MPF16RuntimeGuardPass : mp::impl::MPF16RuntimeGuardBase<MPF16RuntimeGuardPass> {
@@ -117,7 +143,14 @@ struct MPF16RuntimeGuardPass : mp::impl::MPF16RuntimeGuardBase<MPF16RuntimeGuard
     b.setInsertionPointToStart(module.getBody());
     SymbolTable symbols(module);
     auto counterType = MemRefType::get({}, b.getI64Type());
-    if (!symbols.lookup(kCounter)) {
+    if (Operation *existing = symbols.lookup(kCounter)) {
+      auto global = dyn_cast<memref::GlobalOp>(existing);
+      if (!global || global.getType() != counterType || global.getConstant()) {
+        existing->emitError() << "mp-f16-runtime-guard: the symbol '" << kCounter
+                              << "' is taken by something other than its i64 counter";
+        return signalPassFailure();
+      }
+    } else {
       auto global = memref::GlobalOp::create(
           b, module.getLoc(), kCounter, /*sym_visibility=*/StringAttr(), counterType,
           DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()),
@@ -132,6 +165,10 @@ struct MPF16RuntimeGuardPass : mp::impl::MPF16RuntimeGuardBase<MPF16RuntimeGuard
   void guard(OpBuilder &b, linalg::GenericOp generic, MemRefType counterType) {
     Location loc = generic.getLoc();
     Value y16 = generic.getResult(0);
+    // The readers, before the guard adds its own.
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : y16.getUses())
+      uses.push_back(&use);
     auto type16 = cast<RankedTensorType>(y16.getType());
     Type f32 = b.getF32Type();
     b.setInsertionPointAfter(generic);
@@ -152,7 +189,8 @@ struct MPF16RuntimeGuardPass : mp::impl::MPF16RuntimeGuardBase<MPF16RuntimeGuard
     auto wideYield = cast<linalg::YieldOp>(wide.getBody()->getTerminator());
     Operation *narrowing = wideYield.getOperand(0).getDefiningOp();
     wideYield->setOperand(0, narrowedValue(wide));
-    narrowing->erase();
+    if (narrowing->use_empty())
+      narrowing->erase();
     Value wideMax = amax(b, loc, wide.getResult(0));
     // s = 2^(e + 1) for ratio = max / 65504 with biased exponent e: a power
     // of two above the ratio. s = 1 when max is not finite or needs none.
@@ -174,6 +212,10 @@ struct MPF16RuntimeGuardPass : mp::impl::MPF16RuntimeGuardBase<MPF16RuntimeGuard
     scale = arith::SelectOp::create(b, loc, useful, scale, f32Constant(b, loc, 1.0f));
     Value inverse = arith::DivFOp::create(b, loc, f32Constant(b, loc, 1.0f), scale);
     auto scaled = cast<linalg::GenericOp>(b.clone(*generic));
+    // The report counts the guarded op once: the recompute carries no decision.
+    scaled->removeAttr(MPDialect::getDecisionAttrName());
+    scaled->setAttr(MPDialect::getScalingAttrName(),
+                    b.getStringAttr("f16 run-time guard: scaled recompute"));
     {
       auto yield = cast<linalg::YieldOp>(scaled.getBody()->getTerminator());
       Operation *cast = yield.getOperand(0).getDefiningOp();
@@ -192,15 +234,9 @@ struct MPF16RuntimeGuardPass : mp::impl::MPF16RuntimeGuardBase<MPF16RuntimeGuard
 
     // Readers take the checked value and multiply it back by s.
     Value checked = ifOp.getResult(1), s = ifOp.getResult(0);
-    SmallVector<OpOperand *> uses;
-    for (OpOperand &use : y16.getUses())
-      if (!ifOp->isProperAncestor(use.getOwner()) && use.getOwner() != ifOp &&
-          isa<linalg::GenericOp>(use.getOwner()) && use.getOwner() != generic)
-        uses.push_back(&use);
     for (OpOperand *use : uses) {
+      // Readers follow the guarded op (SSA dominance), so they follow ifOp.
       auto reader = cast<linalg::GenericOp>(use->getOwner());
-      if (reader->isBeforeInBlock(ifOp))
-        continue; // cannot happen in SSA order; kept for safety
       BlockArgument arg = reader.getMatchingBlockArgument(use);
       use->set(checked);
       for (Operation *widen : llvm::to_vector(arg.getUsers())) {
@@ -208,8 +244,11 @@ struct MPF16RuntimeGuardPass : mp::impl::MPF16RuntimeGuardBase<MPF16RuntimeGuard
         auto undo = arith::MulFOp::create(inner, loc, widen->getResult(0), s);
         widen->getResult(0).replaceAllUsesExcept(undo, undo);
       }
-      reader->setAttr(MPDialect::getScalingAttrName(),
-                      b.getStringAttr("f16 run-time guard undoes its scale"));
+      std::string mark = "f16 run-time guard undoes its scale";
+      if (auto previous = reader->getAttrOfType<StringAttr>(MPDialect::getScalingAttrName()))
+        if (!StringRef(previous.getValue()).contains(mark))
+          mark = (previous.getValue() + "; " + mark).str();
+      reader->setAttr(MPDialect::getScalingAttrName(), b.getStringAttr(mark));
     }
     generic->setAttr(MPDialect::getScalingAttrName(), b.getStringAttr("f16 run-time guard"));
     if (remarks)

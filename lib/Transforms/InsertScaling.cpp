@@ -977,9 +977,15 @@ bool Quantizer::run(Operation *op) {
       }
       int64_t k = weightType.getDimSize(weightReduced[0]);
       group = std::min<int64_t>(spec.groupSize, k);
-      if (k % group != 0) {
-        skip(op, "the reduction size " + Twine(k) + " is not a multiple of the group size " +
-                     Twine(group));
+      // A reduction size the group does not divide (SmolLM2's 576 with
+      // groups of 128) takes the largest divisor below the group size, as
+      // long as the scales stay at most 4x as many.
+      int64_t wanted = group;
+      while (k % group != 0)
+        --group;
+      if (group * 4 < wanted) {
+        skip(op, "the reduction size " + Twine(k) + " has no divisor between " +
+                     Twine((wanted + 3) / 4) + " and the group size " + Twine(wanted));
         return false;
       }
       groupPos = weightReduced[0];

@@ -1,25 +1,27 @@
 // RUN: mp-opt %s -split-input-file --mp-f16-runtime-guard="remarks=true" -verify-diagnostics | FileCheck %s
 
 // An f16 result computed in f32 and read by a generic that widens it: after
-// it, amax of the f16 result; on +inf the op runs again in f32 (no decision),
+// it, the largest magnitude of the f16 result ignoring NaNs; on +inf the op runs again in f32 (no decision),
 // the scale s = 2^(e+1) comes from that maximum over 65504, the op runs once
 // more into f16 with its f32 value times 1/s, and the counter goes up. The
 // reader takes the checked value and multiplies it back by s.
 // CHECK: memref.global @mp_f16_guard_rescales : memref<i64> = dense<0>
 // CHECK-LABEL: func.func @chain
 // CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<8x16xf16>) outs(%{{.*}} : tensor<8x16xf16>) {{.*}}mp.scaling = "f16 run-time guard"
-// CHECK: %[[M:.*]] = mp.amax %[[Y]] : tensor<8x16xf16> -> tensor<f32>
+// CHECK: %[[M:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction"]} ins(%[[Y]] : tensor<8x16xf16>) outs(%{{.*}} : tensor<f32>)
+// CHECK:   math.absf
+// CHECK:   arith.maxnumf
 // CHECK: %[[MV:.*]] = tensor.extract %[[M]][]
 // CHECK: %[[OVER:.*]] = arith.cmpf oeq, %[[MV]], %{{.*}} : f32
 // CHECK: %[[IF:.*]]:2 = scf.if %[[OVER]] -> (f32, tensor<8x16xf16>)
 // CHECK:   %[[WIDE:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8x16xf32>) {
 // CHECK-NOT: mp.decision
 // CHECK:     linalg.yield %{{.*}} : f32
-// CHECK:   mp.amax %[[WIDE]] : tensor<8x16xf32> -> tensor<f32>
+// CHECK:   linalg.generic {{.*}} ins(%[[WIDE]] : tensor<8x16xf32>) outs(%{{.*}} : tensor<f32>)
 // CHECK:   arith.bitcast %{{.*}} : f32 to i32
 // CHECK:   %[[S:.*]] = arith.select
 // CHECK:   %[[INV:.*]] = arith.divf %{{.*}}, %[[S]]
-// CHECK:   linalg.generic
+// CHECK:   linalg.generic {{.*}}mp.scaling = "f16 run-time guard: scaled recompute"
 // CHECK:     arith.mulf %{{.*}}, %[[INV]]
 // CHECK:     mp.cast %{{.*}} : f32 to f16
 // CHECK:   memref.get_global @mp_f16_guard_rescales

@@ -94,7 +94,7 @@ def MPSelectParallelLoops : Pass<"mp-select-parallel-loops", "::mlir::func::Func
 def MPOutlineParallelLoops : Pass<"mp-outline-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Move each top-level scf.parallel into a function over an iteration range";
   let description = [{
-    For every `scf.parallel` (without reductions) directly in a function body,
+    For every `scf.parallel` (without reductions) inside no other loop,
     which `mp-select-parallel-loops` left for threads: a new private function
     `<function>_par<N>(captures..., %begin: index, %end: index)` runs the
     iterations [begin, end) of the loop's outermost dimension with more than

@@ -359,8 +359,9 @@ def MPF16RuntimeGuard : Pass<"mp-f16-runtime-guard", "::mlir::ModuleOp"> {
     from f32 math (its yields are `mp.cast` f32 -> f16) and whose readers
     are all `linalg.generic` ops that widen it:
 
-    - after the op, `mp.amax` of its f16 result; when that is +inf (an
-      overflow, or an infinity computed in f32 too), the op is computed again
+    - after the op, the largest magnitude of its f16 result (NaNs ignored,
+      so a NaN cannot hide an overflow); when that is +inf (an overflow, or
+      an infinity computed in f32 too), the op is computed again
       wider (f32), its absolute maximum taken, and it is recomputed into f16
       scaled by s = 2^k, the smallest power of two above max / 65504 (1
       when the wide maximum is itself infinite: no scale helps);
@@ -382,7 +383,7 @@ def MPF16RuntimeGuard : Pass<"mp-f16-runtime-guard", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
-                           "::mlir::linalg::LinalgDialect"];
+                           "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect"];
 }
 
 def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
@@ -415,7 +416,10 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
     - `w8a16`: int8 weights per output channel, activations unchanged (bf16),
       dequantization (f16 scales, exact in f32) inside the contraction.
     - `w4a16`: int4 weights per group of `group-size` along the reduction
-      (f16 scales), dequantized inside the contraction.
+      (f16 scales), dequantized inside the contraction. A reduction size the
+      group size does not divide takes its largest divisor below the group
+      size (576 with 128: groups of 96; the report says which), unless that
+      is under a quarter of the group size (then the op is skipped).
     Calibration-driven options (they need `calibration`, a file from `mp-run
     --calibrate`, which records per-channel statistics over each value's last
     dimension; the activation's last dimension must be the reduction):

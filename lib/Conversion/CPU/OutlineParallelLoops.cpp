@@ -12,6 +12,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -56,11 +57,16 @@ struct MPOutlineParallelLoopsPass
     for (func::FuncOp func : funcs) {
       if (func.isExternal() || func->hasAttr(MPDialect::getParallelBodyAttrName()))
         continue;
+      // Every parallel loop inside no other loop (also one under an scf.if):
+      // mp-select-parallel-loops kept exactly these.
+      SmallVector<scf::ParallelOp> loops;
+      func.walk([&](scf::ParallelOp loop) {
+        if (loop.getNumResults() == 0 && !loop->getParentOfType<LoopLikeOpInterface>())
+          loops.push_back(loop);
+      });
       unsigned counter = 0;
-      for (Block &block : func.getBody())
-        for (auto loop : llvm::make_early_inc_range(block.getOps<scf::ParallelOp>()))
-          if (loop.getNumResults() == 0)
-            outline(func, loop, counter++, symbols);
+      for (scf::ParallelOp loop : loops)
+        outline(func, loop, counter++, symbols);
     }
   }
 
