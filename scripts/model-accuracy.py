@@ -5,6 +5,7 @@ table and JSON (and, with --plot, PNG plots).
 
   model-accuracy.py minilm  [--seq 64] [--batch 32] [--policies f32,bf16,f16,fp8,w8a8]
   model-accuracy.py smollm2 [--seq 128] [--batch 32] [--policies f32,bf16,f16,fp8,w8a16,w4a16]
+  (a policy may carry more mp-mixed-precision options: w4a16:group-size=32)
 
 Runs scripts/import-model.py with the model environment (.venv-models, from
 scripts/setup-models.sh) unless --work already holds the import, then
@@ -59,14 +60,16 @@ def import_model(args):
 
 
 def run_mp(args, meta, policy):
-    out = os.path.join(args.work, f"mp.{policy}")
+    # "w4a16:group-size=32": the policy with more mp-mixed-precision options.
+    name, *extra = policy.split(":")
+    out = os.path.join(args.work, "mp." + policy.replace(":", ".").replace("=", "-"))
     os.makedirs(out, exist_ok=True)
     report = os.path.join(out, "report.json")
     cmd = [os.path.join(args.bin, "mp-run"), os.path.join(args.work, "model.mlir"),
            "--output-dir", out, "--json", os.path.join(out, "run.json"), "--timing"]
     for i in range(len(meta["inputs"])):
         cmd += ["--input", os.path.join(args.work, f"in.{i}.npy")]
-    opts = f"policy={policy} report={report}"
+    opts = " ".join([f"policy={name}", f"report={report}"] + extra)
     cmd += ["--pipeline", f"builtin.module(mp-mixed-precision{{{opts}}})"]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
