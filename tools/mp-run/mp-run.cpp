@@ -617,10 +617,12 @@ int main(int argc, char **argv) {
   // come after, one at a time, so their timings do not disturb each other.
   int referenceRc = 0;
   std::thread referenceCompile;
+  bool compiledConcurrently = false;
   // (A --pipeline that does not parse is reported by the candidate's
   // compilation, sequentially.)
   if (needReference && concurrentCompile &&
       succeeded(CompiledFunction::prepareContext(context, pipelineText))) {
+    compiledConcurrently = true;
     referenceCompile = std::thread([&] {
       referenceRc = compile(false, !calibratePath.empty(), referenceTimes, &valueNames,
                             referenceCode);
@@ -857,6 +859,7 @@ int main(int argc, char **argv) {
     timingJson["candidate_gflops"] = flops / candidateTimes.run * 1e-9;
   if (flops && needReference && referenceTimes.run > 0)
     timingJson["reference_gflops"] = flops / referenceTimes.run * 1e-9;
+  timingJson["concurrent_compile"] = compiledConcurrently;
   report["timing"] = std::move(timingJson);
   if (timing) {
     llvm::outs() << llvm::formatv("timing: parse {0:f3}s", parseSeconds);
@@ -865,9 +868,11 @@ int main(int argc, char **argv) {
                                   candidateTimes.pipeline, candidateTimes.lowering,
                                   candidateTimes.jit, candidateTimes.run);
     if (needReference)
-      llvm::outs() << llvm::formatv("; reference: lowering {0:f3}s jit {1:f3}s run {2:f4}s",
+      llvm::outs() << llvm::formatv("; reference{3}: lowering {0:f3}s jit {1:f3}s run {2:f4}s",
                                     referenceTimes.lowering, referenceTimes.jit,
-                                    referenceTimes.run);
+                                    referenceTimes.run,
+                                    compiledConcurrently ? " (compiled beside the candidate)"
+                                                         : "");
     if (flops)
       llvm::outs() << llvm::formatv("; contractions {0:f3} GFLOP, candidate {1:f2} GFLOP/s",
                                     flops * 1e-9, flops / candidateTimes.run * 1e-9);
