@@ -8,6 +8,7 @@
 #include "mp/Transforms/Passes.h"
 
 #include "mp/Dialect/MP/IR/MPDialect.h"
+#include "mp/Dialect/MP/Utils/Outlining.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -25,13 +26,6 @@ namespace mp {
 using namespace mlir;
 
 namespace {
-
-/// An operand-free op without side effects (a constant, a global's address):
-/// cheaper and better for the optimizer to repeat inside than to pass in.
-static bool isClonable(Operation *op) {
-  return op && op->hasTrait<OpTrait::ConstantLike>() && op->getNumOperands() == 0 &&
-         op->getNumResults() == 1;
-}
 
 /// The function's text with a fixed name: equal texts are the same kernel.
 static std::string bodyKey(func::FuncOp func) {
@@ -81,18 +75,9 @@ struct MPOutlineLoopNestsPass
       if (size < minOps + 1)
         continue;
       // Values the nest reads from above: its operands and captures.
-      llvm::SetVector<Value> used;
-      for (Value v : nest->getOperands())
-        used.insert(v);
-      getUsedValuesDefinedAbove(nest->getRegions(), used);
       SmallVector<Value> arguments;
       SmallVector<Operation *> cloned;
-      for (Value v : used) {
-        if (isClonable(v.getDefiningOp()))
-          cloned.push_back(v.getDefiningOp());
-        else
-          arguments.push_back(v);
-      }
+      mp::collectOutlinedInputs(nest, arguments, cloned);
       OpBuilder b(func);
       b.setInsertionPointAfter(insertAfter);
       std::string name = (func.getSymName() + "_nest" + Twine(counter++)).str();

@@ -6,6 +6,7 @@
 
 #include "mp/Conversion/Passes.h"
 #include "mp/Dialect/MP/IR/MPDialect.h"
+#include "mp/Dialect/MP/Utils/Outlining.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,12 +26,6 @@ using namespace mlir;
 using namespace mp;
 
 namespace {
-
-/// Constants are cloned into the new function (static bounds stay static).
-bool isClonable(Operation *op) {
-  return op && op->hasTrait<OpTrait::ConstantLike>() && op->getNumOperands() == 0 &&
-         op->getNumResults() == 1;
-}
 
 /// The dimension threads split: the outermost one with a constant trip count
 /// above one, else the outermost.
@@ -73,18 +68,9 @@ struct MPOutlineParallelLoopsPass
   void outline(func::FuncOp func, scf::ParallelOp loop, unsigned index,
                SymbolTable &symbols) {
     Location loc = loop.getLoc();
-    llvm::SetVector<Value> used;
-    for (Value v : loop->getOperands())
-      used.insert(v);
-    getUsedValuesDefinedAbove(loop->getRegions(), used);
     SmallVector<Value> arguments;
     SmallVector<Operation *> cloned;
-    for (Value v : used) {
-      if (isClonable(v.getDefiningOp()))
-        cloned.push_back(v.getDefiningOp());
-      else
-        arguments.push_back(v);
-    }
+    collectOutlinedInputs(loop, arguments, cloned);
 
     OpBuilder b(func);
     b.setInsertionPointAfter(func);
