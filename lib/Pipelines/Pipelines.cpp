@@ -149,6 +149,7 @@ void mp::buildMixedPrecisionPipeline(OpPassManager &pm,
   scaling.activationGranularity = options.activationGranularity;
   scaling.activationScales = options.activationScales;
   scaling.groupSize = options.groupSize;
+  scaling.asymmetric = options.asymmetric;
   scaling.smoothAlpha = options.smoothAlpha;
   scaling.outlierThreshold = options.outlierThreshold;
   scaling.biasCorrection = options.biasCorrection;

@@ -59,7 +59,10 @@ struct QuantSpec {
   bool weightPerTensor = false;
   bool activationPerTensor = false;
   bool staticActivations = false;
-  int64_t groupSize = 0; ///< w4a16: group along the reduction
+  int64_t groupSize = 0; ///< weight-only: group along the reduction (0: none)
+  /// Weight-only: unsigned codes q in [0, 2^bits - 1] on the grid q * s + m,
+  /// with an f16 offset m (the slot's minimum) beside each f16 scale s.
+  bool asymmetric = false;
   double smoothAlpha = 0;        ///< SmoothQuant migration strength (0: off)
   double outlierThreshold = 0;   ///< LLM.int8-style decomposition (0: off)
   bool biasCorrection = false;
@@ -378,7 +381,9 @@ std::optional<std::vector<double>> gptqFactor(std::vector<double> h, int64_t n) 
 struct QuantizedWeight {
   DenseElementsAttr values; ///< in the (possibly group-expanded) shape
   DenseElementsAttr scales;
+  DenseElementsAttr offsets; ///< asymmetric only: m per scale slot (else null)
   std::vector<float> error;  ///< dequantized - original, per element (row-major)
+  float maxAbs = 0;          ///< max |original|
 };
 
 /// Quantizes the constant `values` of shape `shape`: one scale per index of
@@ -431,46 +436,81 @@ quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsig
     v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
     return v.convertToFloat();
   };
-  std::vector<float> amax(slots, 0.0f);
+  // Symmetric: s = amax / qmax on [-qmax, qmax]. Asymmetric: s = (max -
+  // min) / (2^bits - 1) and m = min on [0, 2^bits - 1], so a slot whose
+  // values already lie on such a grid (a GGUF Q4_1 block) is reproduced.
+  std::vector<float> amax(slots, 0.0f), lo(slots, INFINITY), hi(slots, -INFINITY);
   for (int64_t i = 0; i < count; ++i) {
     float v = valueAt(i);
     if (!std::isfinite(v)) {
       why = "the weight has a non-finite value";
       return failure();
     }
-    float &m = amax[slotOf(i)];
-    m = std::max(m, std::fabs(v));
+    int64_t slot = slotOf(i);
+    amax[slot] = std::max(amax[slot], std::fabs(v));
+    lo[slot] = std::min(lo[slot], v);
+    hi[slot] = std::max(hi[slot], v);
   }
-  std::vector<float> scales(slots);
-  SmallVector<APFloat> scaleValues;
+  auto intType = dyn_cast<IntegerType>(spec.weightType);
+  bool asymmetric = spec.asymmetric && intType;
+  double levels = asymmetric ? std::ldexp(1.0, intType.getWidth()) - 1 : 0;
+  // Rounds `value` to `scaleType` (f32 stays as is); false when the result
+  // is not finite.
+  auto store = [&](float value, APFloat &stored, float &back) {
+    stored = APFloat(value);
+    back = value;
+    if (scaleType.isF32())
+      return true;
+    bool lost;
+    stored.convert(scaleType.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    APFloat wide = stored;
+    wide.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    back = wide.convertToFloat();
+    return wide.isFinite();
+  };
+  std::vector<float> scales(slots), offsets(asymmetric ? slots : 0);
+  SmallVector<APFloat> scaleValues, offsetValues;
   for (int64_t s = 0; s < slots; ++s) {
-    float scale = amax[s] / static_cast<float>(spec.qmax);
+    float scale = asymmetric ? static_cast<float>((static_cast<double>(hi[s]) - lo[s]) / levels)
+                             : amax[s] / static_cast<float>(spec.qmax);
     if (scale == 0.0f)
       scale = 1.0f;
     APFloat stored(scale);
-    if (!scaleType.isF32()) {
-      bool lost;
-      stored.convert(scaleType.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-      APFloat back = stored;
-      back.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
-      if (!back.isFiniteNonZero() || !back.isNormal()) {
-        why = "a weight scale does not fit " + std::string(scaleType.isF16() ? "f16" : "its type");
-        return failure();
-      }
-      scale = back.convertToFloat();
+    if (!store(scale, stored, scale) || scale == 0.0f) {
+      why = "a weight scale does not fit " + std::string(scaleType.isF16() ? "f16" : "its type");
+      return failure();
     }
     scales[s] = scale;
     scaleValues.push_back(stored);
+    if (asymmetric) {
+      APFloat offset(0.0f);
+      if (!store(lo[s], offset, offsets[s])) {
+        why = "a weight offset does not fit " +
+              std::string(scaleType.isF16() ? "f16" : "its type");
+        return failure();
+      }
+      offsetValues.push_back(offset);
+    }
   }
   auto valueType = RankedTensorType::get(valueShape, spec.weightType);
-  // One element: the stored value and its dequantization q * s.
-  auto intType = dyn_cast<IntegerType>(spec.weightType);
+  // One element: the stored value and its dequantization q * s (+ m).
   SmallVector<APInt> qInt(intType ? count : 0, APInt(intType ? intType.getWidth() : 1, 0));
   SmallVector<APFloat> qFloat;
   if (!intType)
     qFloat.assign(count, APFloat(0.0f));
   auto quantizeOne = [&](int64_t i, double value) -> double {
-    float scale = scales[slotOf(i)];
+    int64_t slot = slotOf(i);
+    float scale = scales[slot];
+    if (asymmetric) {
+      // Codes 0 .. 2^bits - 1 in the unsigned reading of the iN pattern;
+      // the dequantization rounds q * s (exact) + m once in f32, as the
+      // product's payload does.
+      float v = (static_cast<float>(value) - offsets[slot]) / scale;
+      v = std::min(std::max(v, 0.0f), static_cast<float>(levels));
+      uint64_t q = static_cast<uint64_t>(std::nearbyint(v));
+      qInt[i] = APInt(intType.getWidth(), q, /*isSigned=*/false);
+      return static_cast<float>(q) * scale + offsets[slot];
+    }
     float v = static_cast<float>(value) / scale;
     v = std::min(std::max(v, static_cast<float>(-spec.qmax)), static_cast<float>(spec.qmax));
     if (intType) {
@@ -514,10 +554,11 @@ quantizeWeight(ArrayRef<APFloat> values, ArrayRef<int64_t> shape, ArrayRef<unsig
   }
   DenseElementsAttr quantized = intType ? DenseElementsAttr::get(valueType, qInt)
                                         : DenseElementsAttr::get(valueType, qFloat);
-  return QuantizedWeight{quantized,
-                         DenseElementsAttr::get(RankedTensorType::get(scaleShape, scaleType),
-                                                scaleValues),
-                         std::move(error)};
+  auto scaleTensor = RankedTensorType::get(scaleShape, scaleType);
+  return QuantizedWeight{quantized, DenseElementsAttr::get(scaleTensor, scaleValues),
+                         asymmetric ? DenseElementsAttr::get(scaleTensor, offsetValues)
+                                    : DenseElementsAttr(),
+                         std::move(error), *std::max_element(amax.begin(), amax.end())};
 }
 
 /// The map `map` (over the contraction's loops) over its parallel loops only.
@@ -676,16 +717,19 @@ bool Quantizer::specFromFormat(Operation *op, FormatAttr format, const Contracti
       return false;
     }
     if (format.getScale() == ScaleKind::PerGroup) {
-      if (!reduction || spec.mode != QuantMode::W4A16) {
-        skip(op, "per_group scales are supported for i4 weights along the reduction only");
+      if (!reduction || !spec.weightOnly()) {
+        skip(op, "per_group scales are supported for weight-only i8/i4 weights (no "
+                 "quantized accumulator) along the reduction only");
         return false;
       }
       spec.groupSize = format.getGroupSize();
     }
   }
-  if (spec.mode == QuantMode::W4A16 && format.getScale() != ScaleKind::PerGroup) {
-    // Per channel: one group spanning the whole reduction.
-    spec.groupSize = std::numeric_limits<int64_t>::max();
+  if (!spec.weightOnly())
+    spec.asymmetric = false; // fp8 / w8a8 products need symmetric operands
+  if (format.getScale() != ScaleKind::PerGroup) {
+    // i4 per channel: one group spanning the whole reduction; i8: no groups.
+    spec.groupSize = spec.mode == QuantMode::W4A16 ? std::numeric_limits<int64_t>::max() : 0;
   }
   return true;
 }
@@ -961,6 +1005,7 @@ bool Quantizer::run(Operation *op) {
 
   Value result;
   std::vector<float> weightError;
+  float weightMaxAbs = 0;
   if (spec.weightOnly()) {
     // Activation rounded to the decision's storage; weight q * s (f16 s:
     // exact in f32) formed inside the product.
@@ -970,7 +1015,7 @@ bool Quantizer::run(Operation *op) {
     SmallVector<unsigned> weightReduced = positions(c, weightMap, /*reduction=*/true);
     SmallVector<unsigned> weightKept = positions(c, weightMap, /*reduction=*/false);
     int64_t groupPos = -1, group = 0;
-    if (spec.mode == QuantMode::W4A16) {
+    if (spec.groupSize > 0) {
       if (weightReduced.size() != 1) {
         skip(op, "group quantization needs exactly one reduction dimension");
         return false;
@@ -1000,11 +1045,15 @@ bool Quantizer::run(Operation *op) {
       return false;
     }
     weightError = std::move(quantized->error);
+    weightMaxAbs = quantized->maxAbs;
     if (auto actType = cast<RankedTensorType>(act.getType()); actType.getElementType() != storage) {
       act = CastOp::create(b, loc, RankedTensorType::get(actType.getShape(), storage), act);
     }
     Value q = arith::ConstantOp::create(b, loc, quantized->values);
     Value scales = arith::ConstantOp::create(b, loc, quantized->scales);
+    Value offsets = quantized->offsets
+                        ? arith::ConstantOp::create(b, loc, quantized->offsets).getResult()
+                        : Value();
 
     SmallVector<AffineMap> maps;
     SmallVector<utils::IteratorType> iterators = c.iterators;
@@ -1052,24 +1101,35 @@ bool Quantizer::run(Operation *op) {
       scaleMap = weightMap.getSubMap(weightKept);
       maps = {c.maps[0], c.maps[1], scaleMap, c.maps[2]};
     }
+    if (offsets) // the offsets share the scales' shape and map
+      maps.insert(maps.begin() + 3, scaleMap);
     Value init = c.init;
     if (!getElementTypeOrSelf(init.getType()).isF32())
       init = CastOp::create(b, loc, RankedTensorType::get(resultType.getShape(), f32), init);
     SmallVector<Value> inputs = actIndex == 0 ? SmallVector<Value>{act, q, scales}
                                               : SmallVector<Value>{q, act, scales};
+    if (offsets)
+      inputs.push_back(offsets);
     auto product = linalg::GenericOp::create(
         b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iterators,
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
           Value a = convertScalar(nb, nloc, args[actIndex], f32);
-          Value w = arith::SIToFPOp::create(nb, nloc, f32, args[weightIndex]);
+          // Symmetric: sitofp(q) * s. Asymmetric: uitofp(q) * s + m (the
+          // product q * s is exact in f32, the sum rounds once).
+          Value w = offsets ? arith::UIToFPOp::create(nb, nloc, f32, args[weightIndex]).getResult()
+                            : arith::SIToFPOp::create(nb, nloc, f32, args[weightIndex]).getResult();
           w = arith::MulFOp::create(nb, nloc, w, convertScalar(nb, nloc, args[2], f32));
+          if (offsets)
+            w = arith::AddFOp::create(nb, nloc, w, convertScalar(nb, nloc, args[3], f32));
           Value p = arith::MulFOp::create(nb, nloc, a, w);
-          linalg::YieldOp::create(nb, nloc, arith::AddFOp::create(nb, nloc, args[3], p).getResult());
+          linalg::YieldOp::create(nb, nloc,
+                                  arith::AddFOp::create(nb, nloc, args.back(), p).getResult());
         });
     markOs << spec.name() << ": " << spec.weightType << " weights "
            << (groupPos >= 0 ? "per group of " + std::to_string(group)
                : spec.weightPerTensor ? std::string("per tensor") : std::string("per channel"))
-           << " (f16 scales), " << storage << " activations, f32 accumulation";
+           << (offsets ? " (asymmetric: f16 scales and offsets)" : " (f16 scales)") << ", "
+           << storage << " activations, f32 accumulation";
     setMark(product);
     result = product.getResult(0);
   } else {
@@ -1091,6 +1151,7 @@ bool Quantizer::run(Operation *op) {
           return false;
         }
         weightError = std::move(q->error);
+        weightMaxAbs = q->maxAbs;
         quantized[i] = arith::ConstantOp::create(b, loc, q->values);
         scales[i] = arith::ConstantOp::create(b, loc, q->scales);
       } else {
@@ -1214,8 +1275,17 @@ bool Quantizer::run(Operation *op) {
   }
   if (result.getType() != resultType)
     result = CastOp::create(b, loc, resultType, result);
-  if (remarks)
-    op->emitRemark() << "mp-insert-scaling: " << mark;
+  if (remarks) {
+    // The weights' own rounding (what bias correction and gptq act on),
+    // measured against the values the model shipped.
+    float maxError = 0;
+    for (float e : weightError)
+      maxError = std::max(maxError, std::fabs(e));
+    InFlightDiagnostic remark = op->emitRemark() << "mp-insert-scaling: " << mark;
+    if (!weightError.empty())
+      remark << "; weight error: max |dequantized - original| = " << maxError << " ("
+             << (weightMaxAbs > 0 ? maxError / weightMaxAbs : 0.0f) << " of max |w|)";
+  }
   op->getResult(0).replaceAllUsesWith(result);
   op->erase();
   return true;
@@ -1440,10 +1510,17 @@ LogicalResult MPInsertScalingPass::buildSpec(QuantSpec &spec) {
   case QuantMode::None:
     break;
   }
-  if (weightGranularity != "per-channel" && weightGranularity != "per-tensor")
+  if (weightGranularity != "per-channel" && weightGranularity != "per-tensor" &&
+      weightGranularity != "per-group")
     return fail("unknown weight-granularity '" + weightGranularity +
-                "'; expected per-channel or per-tensor");
+                "'; expected per-channel, per-tensor or per-group");
   spec.weightPerTensor = weightGranularity == "per-tensor";
+  if (weightGranularity == "per-group" && spec.mode != QuantMode::None && !spec.weightOnly())
+    return fail("weight-granularity=per-group applies to the weight-only modes w8a16 and w4a16");
+  if (asymmetric && spec.mode != QuantMode::None && !spec.weightOnly())
+    return fail("asymmetric applies to the weight-only modes w8a16 and w4a16 (fp8 and w8a8 "
+                "products need symmetric operands)");
+  spec.asymmetric = asymmetric;
   if (activationGranularity != "per-token" && activationGranularity != "per-tensor")
     return fail("unknown activation-granularity '" + activationGranularity +
                 "'; expected per-token or per-tensor");
@@ -1456,7 +1533,9 @@ LogicalResult MPInsertScalingPass::buildSpec(QuantSpec &spec) {
     return fail("activation-scales=static needs a calibration file (calibration=...)");
   if (groupSize <= 0)
     return fail("group-size must be positive, not " + Twine(groupSize));
-  spec.groupSize = groupSize;
+  // w4a16 always groups (per channel is a format's choice); w8a16 on request.
+  spec.groupSize =
+      spec.mode == QuantMode::W4A16 || weightGranularity == "per-group" ? groupSize : 0;
   bool activationQuantized = spec.mode == QuantMode::FP8 || spec.mode == QuantMode::W8A8;
   if (!(smoothAlpha >= 0.0 && smoothAlpha <= 1.0))
     return fail("smooth-alpha must be in [0, 1], not " + Twine(std::to_string(static_cast<double>(smoothAlpha))));

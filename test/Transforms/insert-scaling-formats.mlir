@@ -59,7 +59,7 @@ func.func @fp8_groups(%x: tensor<4x64xf32>) -> tensor<4x8xf32> {
   %z = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<4x8xf32>
   %f = linalg.fill ins(%z : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
-  // expected-error @below {{per_group scales are supported for i4 weights along the reduction only}}
+  // expected-error @below {{per_group scales are supported for weight-only i8/i4 weights (no quantized accumulator) along the reduction only}}
   %m = linalg.matmul {mp.format = #mp.format<f8E4M3FN, per_group(axis = 0, size = 32), acc = f32>}
       ins(%x, %w : tensor<4x64xf32>, tensor<64x8xf32>) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %m : tensor<4x8xf32>

@@ -8,7 +8,11 @@
 // RUN: not mp-opt %s --pass-pipeline="builtin.module(mp-insert-scaling{quantize=w4a16 group-size=0})" 2>&1 | FileCheck %s --check-prefix=GROUP
 // GROUP: error: mp-insert-scaling: group-size must be positive, not 0
 // RUN: not mp-opt %s --pass-pipeline="builtin.module(mp-insert-scaling{quantize=w8a8 weight-granularity=per-row})" 2>&1 | FileCheck %s --check-prefix=WEIGHT
-// WEIGHT: error: mp-insert-scaling: unknown weight-granularity 'per-row'; expected per-channel or per-tensor
+// WEIGHT: error: mp-insert-scaling: unknown weight-granularity 'per-row'; expected per-channel, per-tensor or per-group
+// RUN: not mp-opt %s --pass-pipeline="builtin.module(mp-insert-scaling{quantize=fp8 weight-granularity=per-group})" 2>&1 | FileCheck %s --check-prefix=PERGROUP
+// PERGROUP: error: mp-insert-scaling: weight-granularity=per-group applies to the weight-only modes w8a16 and w4a16
+// RUN: not mp-opt %s --pass-pipeline="builtin.module(mp-insert-scaling{quantize=w8a8 asymmetric=true})" 2>&1 | FileCheck %s --check-prefix=ASYM
+// ASYM: error: mp-insert-scaling: asymmetric applies to the weight-only modes w8a16 and w4a16 (fp8 and w8a8 products need symmetric operands)
 // RUN: not mp-opt %s --pass-pipeline="builtin.module(mp-insert-scaling{quantize=w8a8 smooth-alpha=0.5})" 2>&1 | FileCheck %s --check-prefix=SMOOTH
 // SMOOTH: error: mp-insert-scaling: smooth-alpha, outlier-threshold, bias-correction and gptq need a calibration
 // RUN: not mp-opt %s --pass-pipeline="builtin.module(mp-insert-scaling{calibration=%t.missing.json})" 2>&1 | FileCheck %s --check-prefix=CAL

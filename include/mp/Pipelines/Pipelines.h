@@ -71,8 +71,14 @@ struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> 
                                 llvm::cl::desc("policy=fp8: e4m3 or e5m2"), llvm::cl::init("e4m3")};
   Option<std::string> weightGranularity{
       *this, "weight-granularity",
-      llvm::cl::desc("Quantized weights: per-channel or per-tensor scales"),
+      llvm::cl::desc("Quantized weights: per-channel or per-tensor scales; per-group "
+                     "(w8a16, w4a16) with group-size"),
       llvm::cl::init("per-channel")};
+  Option<bool> asymmetric{
+      *this, "asymmetric",
+      llvm::cl::desc("w8a16/w4a16: unsigned codes with an f16 offset beside each f16 scale "
+                     "(w = q * s + m, m the minimum of the group or channel)"),
+      llvm::cl::init(false)};
   Option<std::string> activationGranularity{
       *this, "activation-granularity",
       llvm::cl::desc("fp8/w8a8 activations: per-token or per-tensor scales"),
@@ -95,7 +101,8 @@ struct MixedPrecisionOptions : mlir::PassPipelineOptions<MixedPrecisionOptions> 
                               llvm::cl::desc("Correct weight quantization error by calibrated means"),
                               llvm::cl::init(false)};
   Option<int64_t> groupSize{*this, "group-size",
-                            llvm::cl::desc("policy=w4a16: group size along the reduction"),
+                            llvm::cl::desc("policy=w4a16 (and w8a16 with weight-granularity=per-group): "
+                                           "group size along the reduction"),
                             llvm::cl::init(128)};
 };
 

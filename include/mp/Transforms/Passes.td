@@ -413,13 +413,22 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
       from the calibration file (`static`); products exact, f32 accumulation,
       the scales applied to the f32 result (epilogue).
     - `w8a8`: the same with symmetric int8 ([-127, 127]) and i32 accumulation.
-    - `w8a16`: int8 weights per output channel, activations unchanged (bf16),
-      dequantization (f16 scales, exact in f32) inside the contraction.
+    - `w8a16`: int8 weights per output channel (per group of `group-size`
+      along the reduction with `weight-granularity=per-group`), activations
+      unchanged (bf16), dequantization (f16 scales, exact in f32) inside the
+      contraction.
     - `w4a16`: int4 weights per group of `group-size` along the reduction
       (f16 scales), dequantized inside the contraction. A reduction size the
       group size does not divide takes its largest divisor below the group
       size (576 with 128: groups of 96; the report says which), unless that
       is under a quarter of the group size (then the op is skipped).
+    - `asymmetric` (w8a16, w4a16): unsigned codes q in [0, 2^bits - 1] on
+      the grid q * s + m, with an f16 scale s = (max - min) / (2^bits - 1)
+      and an f16 offset m = min per scale slot (the min/scale form of GGUF
+      Q4_1 and of AWQ-style zero points); the payload computes uitofp(q) * s
+      (exact) + m (one f32 rounding). Weights already on such a grid (a
+      dequantized Q4_1 model with groups of its block size) come back
+      unchanged.
     Calibration-driven options (they need `calibration`, a file from `mp-run
     --calibrate`, which records per-channel statistics over each value's last
     dimension; the activation's last dimension must be the reduction):
@@ -454,7 +463,11 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
            "fp8 element type: e4m3 (f8E4M3FN) or e5m2 (f8E5M2)">,
     Option<"weightGranularity", "weight-granularity", "std::string",
            /*default=*/"\"per-channel\"",
-           "Weight scales for fp8/w8a8/w8a16: per-channel or per-tensor">,
+           "Weight scales for fp8/w8a8/w8a16: per-channel or per-tensor; per-group "
+           "(w8a16, w4a16) uses group-size">,
+    Option<"asymmetric", "asymmetric", "bool", /*default=*/"false",
+           "w8a16/w4a16: unsigned codes with an f16 offset (the minimum) beside each "
+           "f16 scale: w = q * s + m">,
     Option<"activationGranularity", "activation-granularity", "std::string",
            /*default=*/"\"per-token\"",
            "Activation scales for fp8/w8a8: per-token or per-tensor">,
@@ -462,7 +475,8 @@ def MPInsertScaling : Pass<"mp-insert-scaling", "::mlir::ModuleOp"> {
            /*default=*/"\"dynamic\"",
            "dynamic (amax at run time) or static (from the calibration file)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
-           "Group size along the reduction for w4a16">,
+           "Group size along the reduction for w4a16 (and w8a16 with "
+           "weight-granularity=per-group)">,
     Option<"smoothAlpha", "smooth-alpha", "double", /*default=*/"0.0",
            "SmoothQuant migration strength in [0, 1] for fp8/w8a8 (0: off; needs calibration)">,
     Option<"outlierThreshold", "outlier-threshold", "double", /*default=*/"0.0",
