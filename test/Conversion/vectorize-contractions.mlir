@@ -60,3 +60,75 @@ func.func @left_alone(%a: tensor<?x64xf32>, %b: tensor<64x64xf32>, %c: tensor<?x
   return %0, %1, %2 : tensor<?x64xf32>, tensor<64xf32>, tensor<64x64xf32>
 }
 
+
+// -----
+
+// A weight-only product (mp-insert-scaling's form, i4 codes per group of 32,
+// f16 scales): the reduction loops move outermost, the output is cut into
+// 4x16 blocks (threads share them with parallel=true), and each block
+// advances one reduction step at a time with vector multiplies and adds,
+// never FMAs, so every element sums in the scalar order. The i4 constant is
+// widened to i8 for the vector loads.
+// CHECK-LABEL: func @dequant_product
+// CHECK-DAG: arith.constant dense<3> : tensor<1x1x16xi8>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} : tensor<1x1x16xi8>, vector<16xi8>
+// CHECK: arith.sitofp {{.*}} : vector<4x16xi8> to vector<4x16xf32>
+// CHECK-NOT: vector.fma
+// CHECK: arith.mulf {{.*}} : vector<4x16xf32>
+// CHECK-NOT: vector.fma
+// CHECK: arith.addf {{.*}} : vector<
+// CHECK-NOT: vector.fma
+// CHECK: return
+// PAR-LABEL: func @dequant_product
+// PAR: scf.forall ({{.*}}) = (0, 0) to (8, 48) step (4, 16)
+// PAR: scf.for
+// PAR: scf.for
+// PAR: vector.transfer_read
+#act = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
+#w = affine_map<(d0, d1, d2, d3) -> (d2, d3, d1)>
+#s = affine_map<(d0, d1, d2, d3) -> (d2, d1)>
+#o = affine_map<(d0, d1, d2, d3) -> (d0, d1)>
+func.func @dequant_product(%x: tensor<8x2x32xbf16>, %init: tensor<8x48xf32>) -> tensor<8x48xf32> {
+  %q = arith.constant dense<3> : tensor<2x32x48xi4>
+  %s = arith.constant dense<0.5> : tensor<2x48xf16>
+  %y = linalg.generic {indexing_maps = [#act, #w, #s, #o], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %q, %s : tensor<8x2x32xbf16>, tensor<2x32x48xi4>, tensor<2x48xf16>) outs(%init : tensor<8x48xf32>) {
+  ^bb0(%a: bf16, %c: i4, %sc: f16, %out: f32):
+    %af = arith.extf %a : bf16 to f32
+    %cf = arith.sitofp %c : i4 to f32
+    %sf = arith.extf %sc : f16 to f32
+    %w = arith.mulf %cf, %sf : f32
+    %p = arith.mulf %af, %w : f32
+    %r = arith.addf %out, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<8x48xf32>
+  return %y : tensor<8x48xf32>
+}
+
+// -----
+
+// A payload that is not a plain accumulation (here the sum is scaled after
+// the add) is left for the loops.
+// CHECK-LABEL: func @not_accumulating
+// CHECK-NOT: vector.
+// CHECK: linalg.generic
+#a2 = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w2 = affine_map<(d0, d1, d2) -> (d2, d1)>
+#s2 = affine_map<(d0, d1, d2) -> (d1)>
+#o2 = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @not_accumulating(%x: tensor<8x32xf32>, %q: tensor<32x48xi8>, %sc: tensor<48xf32>, %init: tensor<8x48xf32>) -> tensor<8x48xf32> {
+  %y = linalg.generic {indexing_maps = [#a2, #w2, #s2, #o2], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %q, %sc : tensor<8x32xf32>, tensor<32x48xi8>, tensor<48xf32>) outs(%init : tensor<8x48xf32>) {
+  ^bb0(%a: f32, %c: i8, %s: f32, %out: f32):
+    %cf = arith.sitofp %c : i8 to f32
+    %p = arith.mulf %a, %cf : f32
+    %r = arith.addf %out, %p : f32
+    %t = arith.mulf %r, %s : f32
+    linalg.yield %t : f32
+  } -> tensor<8x48xf32>
+  return %y : tensor<8x48xf32>
+}

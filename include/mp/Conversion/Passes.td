@@ -44,7 +44,19 @@ def MPVectorizeContractions : Pass<"mp-vectorize-contractions", "::mlir::func::F
     bf16 and accumulate in it) are not vectorized: their per-lane software
     rounding makes LLVM compile for minutes. Used by
     `mp-cpu-lowering{vectorize}`; contractions it cannot handle are left for
-    the scalar loop lowering. With `parallel` (`mp-cpu-lowering{threads}`),
+    the scalar loop lowering.
+
+    Generics that accumulate into an f32 init without being contractions of
+    two operands (mp-insert-scaling's weight-only products, `out + ext(a) *
+    (itofp(q) * s [+ m])`) take a second path: their reduction loops move
+    outermost, the output is cut into blocks of `dequant-tile-m` x
+    `dequant-tile-n` elements (the output's last dimension, contiguous in
+    every input that reads it, and the innermost other parallel one), and
+    each block advances one reduction step at a time as vector operations
+    over the block. Each output element thus sums its terms in the original
+    order with the payload's own multiply and add (no fused multiply-add): the
+    same bits as the scalar loops. Sub-byte integer constants (i4 weights)
+    are widened to i8 for it, since vector loads would read them packed. With `parallel` (`mp-cpu-lowering{threads}`),
     the blocks along parallel dimensions form an `scf.forall` that threads
     share, and the reduction blocks a sequential loop inside it: each output
     element accumulates in the same order as without it.
@@ -53,6 +65,10 @@ def MPVectorizeContractions : Pass<"mp-vectorize-contractions", "::mlir::func::F
     Option<"tileM", "tile-m", "int64_t", /*default=*/"8", "Rows per block">,
     Option<"tileN", "tile-n", "int64_t", /*default=*/"32", "Columns per block">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"32", "Reduction depth per block">,
+    Option<"dequantTileM", "dequant-tile-m", "int64_t", /*default=*/"4",
+           "Rows per block of accumulating generics (weight-only products)">,
+    Option<"dequantTileN", "dequant-tile-n", "int64_t", /*default=*/"16",
+           "Output columns per block of accumulating generics">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
            "Blocks along parallel dimensions as an scf.forall (for threads); "
            "reduction blocks stay a sequential loop inside it">

@@ -2,6 +2,7 @@
 
 #include "mp/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -53,6 +54,100 @@ bool accumulatesWide(linalg::LinalgOp op) {
   });
 }
 
+/// A generic that accumulates into its init but is not taken by the
+/// contraction path: mp-insert-scaling's weight-only products (`out + ext(a)
+/// * (itofp(q) * s [+ m])`, three or four inputs, f32) and int8 products
+/// (i32 accumulators). Requirements: static tensors, one f32 (i32) init read
+/// only by the payload's final `addf(out, x)` (`addi`), at least one reduction loop, projected-permutation
+/// maps, arith ops only, and the output's last dimension a parallel loop that
+/// is last in every input that reads it (contiguous vectors). Sub-byte
+/// integer inputs must be constants read only by sitofp/uitofp (they are
+/// widened to i8 first: vector loads of i4 would read packed bits).
+bool isAccumulatingGeneric(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.hasDynamicShape() || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() == 0)
+    return false;
+  // f32 accumulators (addf, no fast-math flags) and i32 ones (addi: exact in
+  // any order) that the contraction path does not take.
+  Type acc = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+  if (!acc.isF32() && !acc.isInteger(32))
+    return false;
+  if (acc.isF32() && linalg::isaContractionOpInterface(op))
+    return false;
+  Block &body = op.getRegion().front();
+  BlockArgument out = body.getArguments().back();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (yield.getNumOperands() != 1 || !out.hasOneUse())
+    return false;
+  Operation *add = yield.getOperand(0).getDefiningOp();
+  if (auto addf = dyn_cast_or_null<arith::AddFOp>(add)) {
+    if (!acc.isF32() || addf.getLhs() != out ||
+        addf.getFastmath() != arith::FastMathFlags::none)
+      return false;
+  } else if (auto addi = dyn_cast_or_null<arith::AddIOp>(add)) {
+    if (!acc.isInteger(32) || (addi.getLhs() != out && addi.getRhs() != out))
+      return false;
+  } else {
+    return false;
+  }
+  for (Operation &payload : body.without_terminator())
+    if (payload.getDialect()->getNamespace() != "arith" || payload.getNumRegions() != 0)
+      return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!llvm::all_of(maps, [](AffineMap m) { return m.isProjectedPermutation(); }))
+    return false;
+  AffineMap outMap = maps.back();
+  if (outMap.getNumResults() == 0)
+    return false;
+  auto nExpr = dyn_cast<AffineDimExpr>(outMap.getResults().back());
+  if (!nExpr)
+    return false;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    std::optional<unsigned> pos = map.getResultPosition(nExpr);
+    if (pos && *pos != map.getNumResults() - 1)
+      return false;
+    Type element = getElementTypeOrSelf(input->get().getType());
+    if (element.getIntOrFloatBitWidth() >= 8)
+      continue;
+    if (!isa<IntegerType>(element) || !input->get().getDefiningOp<arith::ConstantOp>())
+      return false;
+    BlockArgument arg = op.getMatchingBlockArgument(input);
+    bool allSigned = llvm::all_of(arg.getUsers(), [](Operation *u) { return isa<arith::SIToFPOp>(u); });
+    bool allUnsigned = llvm::all_of(arg.getUsers(), [](Operation *u) { return isa<arith::UIToFPOp>(u); });
+    if (arg.use_empty() || !(allSigned || allUnsigned))
+      return false;
+  }
+  return true;
+}
+
+/// Replaces the sub-byte integer constant inputs of `op` by i8 constants
+/// with the same values (sign- or zero-extended as the payload reads them).
+void widenSubByteConstants(IRRewriter &rewriter, linalg::GenericOp op) {
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto type = cast<RankedTensorType>(input->get().getType());
+    auto element = dyn_cast<IntegerType>(type.getElementType());
+    if (!element || element.getWidth() >= 8)
+      continue;
+    auto constant = input->get().getDefiningOp<arith::ConstantOp>();
+    auto values = cast<DenseIntElementsAttr>(constant.getValue());
+    BlockArgument arg = op.getMatchingBlockArgument(input);
+    bool isSigned = isa<arith::SIToFPOp>(*arg.getUsers().begin());
+    SmallVector<APInt> wide;
+    wide.reserve(values.getNumElements());
+    for (const APInt &v : values.getValues<APInt>())
+      wide.push_back(isSigned ? v.sext(8) : v.zext(8));
+    auto wideType = RankedTensorType::get(type.getShape(), rewriter.getI8Type());
+    rewriter.setInsertionPoint(op);
+    Value replacement = arith::ConstantOp::create(rewriter, constant.getLoc(),
+                                                  DenseIntElementsAttr::get(wideType, wide));
+    rewriter.modifyOpInPlace(op, [&] {
+      input->set(replacement);
+      arg.setType(rewriter.getI8Type());
+    });
+  }
+}
+
 struct MPVectorizeContractionsPass
     : mp::impl::MPVectorizeContractionsBase<MPVectorizeContractionsPass> {
   using MPVectorizeContractionsBase::MPVectorizeContractionsBase;
@@ -65,9 +160,16 @@ struct MPVectorizeContractionsPass
           linalg::isaContractionOpInterface(op) && accumulatesWide(op))
         candidates.push_back(op);
     });
+    SmallVector<linalg::GenericOp> accumulating;
+    func.walk([&](linalg::GenericOp op) {
+      if (isAccumulatingGeneric(op))
+        accumulating.push_back(op);
+    });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : candidates)
       (void)tileAndVectorize(rewriter, op);
+    for (linalg::GenericOp op : accumulating)
+      (void)tileAndVectorizeAccumulating(rewriter, op);
 
     RewritePatternSet patterns(&getContext());
     // Batch dimensions are tiled to 1: drop them so contractions are 2-D.
@@ -81,6 +183,79 @@ struct MPVectorizeContractionsPass
         patterns, vector::VectorMultiReductionLowering::InnerParallel);
     if (failed(applyPatternsGreedily(func, std::move(patterns))))
       return signalPassFailure();
+  }
+
+  /// An accumulating generic: reduction loops moved outermost, then blocks
+  /// of `dequant-tile-m` x `dequant-tile-n` output elements (the output's
+  /// last dimension and the innermost other parallel one), each advanced one
+  /// reduction step at a time. A step is vectorized over the block only, so
+  /// every output element still sums its terms one by one in the original
+  /// order, with the payload's own roundings (a multiply, then an add; no
+  /// fused multiply-add): the same bits as the scalar loops.
+  LogicalResult tileAndVectorizeAccumulating(IRRewriter &rewriter, linalg::GenericOp op) {
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    unsigned n = cast<AffineDimExpr>(op.getIndexingMapsArray().back().getResults().back())
+                     .getPosition();
+    SmallVector<unsigned> order;
+    for (auto [dim, type] : llvm::enumerate(iterators))
+      if (type == utils::IteratorType::reduction)
+        order.push_back(dim);
+    unsigned numReductions = order.size();
+    std::optional<unsigned> m;
+    for (auto [dim, type] : llvm::enumerate(iterators))
+      if (type == utils::IteratorType::parallel) {
+        order.push_back(dim);
+        if (dim != n)
+          m = dim;
+      }
+    SmallVector<int64_t> oldRanges = op.getStaticLoopRanges();
+    int64_t tileN = largestDivisorAtMost(oldRanges[n], dequantTileN);
+    if (tileN < 4)
+      return failure(); // too narrow to be worth vectors
+    int64_t tileM = m ? largestDivisorAtMost(oldRanges[*m], dequantTileM) : 1;
+
+    widenSubByteConstants(rewriter, op);
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::GenericOp> interchanged = linalg::interchangeGenericOp(rewriter, op, order);
+    if (failed(interchanged))
+      return failure();
+    // New loop i is old loop order[i]: reductions first, then parallels.
+    SmallVector<int64_t> outer(order.size(), 0), inner(order.size(), 0);
+    for (auto [i, old] : llvm::enumerate(order)) {
+      if (i < numReductions)
+        inner[i] = 1;
+      else
+        outer[i] = old == n ? tileN : (m && old == *m) ? tileM : 1;
+    }
+    SmallVector<Operation *> blocks;
+    scf::SCFTilingOptions blocking;
+    if (parallel)
+      blocking.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    blocking.setTileSizes(getAsIndexOpFoldResult(op.getContext(), outer));
+    rewriter.setInsertionPoint(*interchanged);
+    auto tiling = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(interchanged->getOperation()), blocking);
+    if (failed(tiling))
+      return failure();
+    rewriter.replaceOp(*interchanged, tiling->replacements);
+    for (Operation *tiled : tiling->tiledOps) {
+      scf::SCFTilingOptions steps;
+      steps.setTileSizes(getAsIndexOpFoldResult(op.getContext(), inner));
+      rewriter.setInsertionPoint(tiled);
+      auto reduction = scf::tileUsingSCF(rewriter, cast<TilingInterface>(tiled), steps);
+      if (failed(reduction))
+        return failure();
+      rewriter.replaceOp(tiled, reduction->replacements);
+      llvm::append_range(blocks, reduction->tiledOps);
+    }
+    for (Operation *tiled : blocks) {
+      rewriter.setInsertionPoint(tiled);
+      auto vectorized = linalg::vectorize(rewriter, tiled);
+      if (failed(vectorized))
+        continue; // stays a (tiled) scalar loop nest
+      rewriter.replaceOp(tiled, vectorized->replacements);
+    }
+    return success();
   }
 
   /// Tiles one contraction into blocks and vectorizes the block.
