@@ -64,3 +64,26 @@ func.func @fp8_groups(%x: tensor<4x64xf32>) -> tensor<4x8xf32> {
       ins(%x, %w : tensor<4x64xf32>, tensor<64x8xf32>) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %m : tensor<4x8xf32>
 }
+
+// -----
+
+// i8 with an f32 accumulator is weight-only (w8a16); per_group works for it
+// as for i4, and per_channel of an i8 op keeps one scale per output channel
+// even when another op is grouped.
+// CHECK-LABEL: func.func @int8_groups
+func.func @int8_groups(%x: tensor<4x64xf32>) -> tensor<4x8xf32> {
+  %w = arith.constant dense<0.5> : tensor<64x8xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+  // CHECK: linalg.generic {{.*}}tensor<4x16x8xi8>{{.*}}mp.scaling = "w8a16: i8 weights per group of 16 (f16 scales), bf16 activations, f32 accumulation"
+  // expected-remark @below {{mp-insert-scaling: w8a16: i8 weights per group of 16}}
+  %m = linalg.matmul {mp.format = #mp.format<i8, per_group(axis = 0, size = 16), acc = f32>}
+      ins(%x, %w : tensor<4x64xf32>, tensor<64x8xf32>) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
+  // CHECK: linalg.generic {{.*}}tensor<64x8xi8>{{.*}}mp.scaling = "w8a16: i8 weights per channel (f16 scales), bf16 activations, f32 accumulation"
+  // expected-remark @below {{mp-insert-scaling: w8a16: i8 weights per channel}}
+  %m2 = linalg.matmul {mp.format = #mp.format<i8, per_channel(axis = 1), acc = f32>}
+      ins(%x, %w : tensor<4x64xf32>, tensor<64x8xf32>) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %s = arith.addf %m, %m2 : tensor<4x8xf32>
+  return %s : tensor<4x8xf32>
+}
