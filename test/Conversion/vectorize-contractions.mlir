@@ -1,13 +1,14 @@
 // RUN: mp-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(mp-vectorize-contractions))" | FileCheck %s
 // RUN: mp-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(mp-vectorize-contractions{parallel=true}))" | FileCheck %s --check-prefix=PAR
 
-// A matmul becomes 8x32x32 blocks (the largest divisors not above the block
-// sizes) computed with FMAs on vectors; the bf16 inputs are widened exactly.
+// A matmul with bf16 inputs becomes 8x32x16 blocks (the widening block
+// sizes; the largest divisors not above them) computed with FMAs on vectors;
+// the bf16 inputs are widened exactly.
 // CHECK-LABEL: func @matmul
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
-// CHECK: vector.transfer_read {{.*}} : tensor<8x32xbf16>, vector<8x32xbf16>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
+// CHECK: vector.transfer_read {{.*}} : tensor<8x16xbf16>, vector<8x16xbf16>
 // CHECK: arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
 // CHECK: vector.fma %{{.*}} : vector<32xf32>
 // CHECK-NOT: linalg.matmul
@@ -25,12 +26,26 @@ func.func @matmul(%a: tensor<64x64xbf16>, %b: tensor<64x96xbf16>, %c: tensor<64x
 // PAR-LABEL: func @matmul_parallel
 // PAR-NOT: linalg.matmul
 // PAR: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (64, 96) step (8, 32)
-// PAR: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
+// PAR: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
 // PAR: vector.fma %{{.*}} : vector<32xf32>
 // PAR-NOT: linalg.matmul
 // PAR: scf.forall.in_parallel
 func.func @matmul_parallel(%a: tensor<64x64xbf16>, %b: tensor<64x96xbf16>, %c: tensor<64x96xf32>) -> tensor<64x96xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<64x64xbf16>, tensor<64x96xbf16>) outs(%c : tensor<64x96xf32>) -> tensor<64x96xf32>
+  return %0 : tensor<64x96xf32>
+}
+
+// -----
+
+// f32 inputs (nothing to widen) take 4x16x16 blocks: 4 rows of two 8-lane
+// accumulators each.
+// CHECK-LABEL: func @matmul_f32
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
+// CHECK: vector.fma %{{.*}} : vector<16xf32>
+func.func @matmul_f32(%a: tensor<64x64xf32>, %b: tensor<64x96xf32>, %c: tensor<64x96xf32>) -> tensor<64x96xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x96xf32>) outs(%c : tensor<64x96xf32>) -> tensor<64x96xf32>
   return %0 : tensor<64x96xf32>
 }
 

@@ -36,7 +36,10 @@ def MPVectorizeContractions : Pass<"mp-vectorize-contractions", "::mlir::func::F
     Tiles every statically shaped, row-major contraction on tensors (matmul,
     batch_matmul, multiply-add generics reading A[.., m, k], B[.., k, n] and
     writing C[.., m, n]; other layouts would need in-register transposes) into
-    blocks of `tile-m` x `tile-n` x `tile-k` (the
+    blocks of `tile-m` x `tile-n` x `tile-k` (4x16x16: eight accumulator
+    registers of AVX2; `widening-tile-m` x `widening-tile-n` x `tile-k`,
+    8x32x16, when an input is narrower than the accumulator, so that each
+    widened element serves more products) (the
     largest divisor of each dimension not above the size), vectorizes each
     block to `vector.contract`, and lowers that to outer products (FMAs). Mixed
     element types (bf16 inputs, f32 accumulator) vectorize with exact
@@ -62,9 +65,15 @@ def MPVectorizeContractions : Pass<"mp-vectorize-contractions", "::mlir::func::F
     element accumulates in the same order as without it.
   }];
   let options = [
-    Option<"tileM", "tile-m", "int64_t", /*default=*/"8", "Rows per block">,
-    Option<"tileN", "tile-n", "int64_t", /*default=*/"32", "Columns per block">,
-    Option<"tileK", "tile-k", "int64_t", /*default=*/"32", "Reduction depth per block">,
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
+           "Rows per block (inputs of the accumulator's type)">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"16",
+           "Columns per block (inputs of the accumulator's type)">,
+    Option<"wideningTileM", "widening-tile-m", "int64_t", /*default=*/"8",
+           "Rows per block when an input is narrower than the accumulator (bf16/f16 into f32)">,
+    Option<"wideningTileN", "widening-tile-n", "int64_t", /*default=*/"32",
+           "Columns per block when an input is narrower than the accumulator">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"16", "Reduction depth per block">,
     Option<"dequantTileM", "dequant-tile-m", "int64_t", /*default=*/"4",
            "Rows per block of accumulating generics (weight-only products)">,
     Option<"dequantTileN", "dequant-tile-n", "int64_t", /*default=*/"16",

@@ -277,8 +277,15 @@ struct MPVectorizeContractionsPass
       unsigned dim = group.back();
       tiles[dim] = largestDivisorAtMost(ranges[dim], limit);
     };
-    setTile(dims->m, tileM);
-    setTile(dims->n, tileN);
+    // Inputs narrower than the accumulator (bf16/f16 into f32) are widened
+    // per block: larger m x n blocks widen each element fewer times.
+    Type acc = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+    bool widens = llvm::any_of(op.getDpsInputs(), [&](Value input) {
+      return getElementTypeOrSelf(input.getType()).getIntOrFloatBitWidth() <
+             acc.getIntOrFloatBitWidth();
+    });
+    setTile(dims->m, widens ? wideningTileM : tileM);
+    setTile(dims->n, widens ? wideningTileN : tileN);
     setTile(dims->k, tileK);
     if (tiles[dims->n.back()] < 4)
       return failure(); // too narrow to be worth vectors
