@@ -147,3 +147,28 @@ func.func @not_accumulating(%x: tensor<8x32xf32>, %q: tensor<32x48xi8>, %sc: ten
   } -> tensor<8x48xf32>
   return %y : tensor<8x48xf32>
 }
+
+// -----
+
+// Fast-math flags in the payload (here `contract`, which would let LLVM fuse
+// the vector multiply and add where the scalar loop did not) keep the op on
+// the loop path.
+// CHECK-LABEL: func @contract_flag
+// CHECK-NOT: vector.
+// CHECK: linalg.generic
+#a3 = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w3 = affine_map<(d0, d1, d2) -> (d2, d1)>
+#s3 = affine_map<(d0, d1, d2) -> (d1)>
+#o3 = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @contract_flag(%x: tensor<8x32xf32>, %q: tensor<32x48xi8>, %sc: tensor<48xf32>, %init: tensor<8x48xf32>) -> tensor<8x48xf32> {
+  %y = linalg.generic {indexing_maps = [#a3, #w3, #s3, #o3], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %q, %sc : tensor<8x32xf32>, tensor<32x48xi8>, tensor<48xf32>) outs(%init : tensor<8x48xf32>) {
+  ^bb0(%a: f32, %c: i8, %s: f32, %out: f32):
+    %cf = arith.sitofp %c : i8 to f32
+    %w = arith.mulf %cf, %s : f32
+    %p = arith.mulf %a, %w fastmath<contract> : f32
+    %r = arith.addf %out, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<8x48xf32>
+  return %y : tensor<8x48xf32>
+}

@@ -58,9 +58,10 @@ bool accumulatesWide(linalg::LinalgOp op) {
 /// contraction path: mp-insert-scaling's weight-only products (`out + ext(a)
 /// * (itofp(q) * s [+ m])`, three or four inputs, f32) and int8 products
 /// (i32 accumulators). Requirements: static tensors, one f32 (i32) init read
-/// only by the payload's final `addf(out, x)` (`addi`), at least one reduction loop, projected-permutation
-/// maps, arith ops only, and the output's last dimension a parallel loop that
-/// is last in every input that reads it (contiguous vectors). Sub-byte
+/// only by the payload's final `addf(out, x)` (`addi`), at least one
+/// reduction loop, projected-permutation maps, arith ops without fast-math
+/// flags, and the output's last dimension a parallel loop that is last in
+/// every input that reads it (contiguous vectors). Sub-byte
 /// integer inputs must be constants read only by sitofp/uitofp (they are
 /// widened to i8 first: vector loads of i4 would read packed bits).
 bool isAccumulatingGeneric(linalg::GenericOp op) {
@@ -90,9 +91,16 @@ bool isAccumulatingGeneric(linalg::GenericOp op) {
   } else {
     return false;
   }
-  for (Operation &payload : body.without_terminator())
+  // Arith ops only, none with fast-math flags: a `contract` flag would let
+  // LLVM fuse the vector multiply and add where the scalar loop did not.
+  for (Operation &payload : body.without_terminator()) {
     if (payload.getDialect()->getNamespace() != "arith" || payload.getNumRegions() != 0)
       return false;
+    if (auto fastmath = dyn_cast<arith::ArithFastMathInterface>(payload))
+      if (fastmath.getFastMathFlagsAttr() &&
+          fastmath.getFastMathFlagsAttr().getValue() != arith::FastMathFlags::none)
+        return false;
+  }
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   if (!llvm::all_of(maps, [](AffineMap m) { return m.isProjectedPermutation(); }))
     return false;
@@ -100,7 +108,7 @@ bool isAccumulatingGeneric(linalg::GenericOp op) {
   if (outMap.getNumResults() == 0)
     return false;
   auto nExpr = dyn_cast<AffineDimExpr>(outMap.getResults().back());
-  if (!nExpr)
+  if (!nExpr || op.getIteratorTypesArray()[nExpr.getPosition()] != utils::IteratorType::parallel)
     return false;
   for (OpOperand *input : op.getDpsInputOperands()) {
     AffineMap map = op.getMatchingIndexingMap(input);
@@ -108,6 +116,8 @@ bool isAccumulatingGeneric(linalg::GenericOp op) {
     if (pos && *pos != map.getNumResults() - 1)
       return false;
     Type element = getElementTypeOrSelf(input->get().getType());
+    if (!element.isIntOrFloat())
+      return false;
     if (element.getIntOrFloatBitWidth() >= 8)
       continue;
     if (!isa<IntegerType>(element) || !input->get().getDefiningOp<arith::ConstantOp>())
@@ -281,8 +291,9 @@ struct MPVectorizeContractionsPass
     // per block: larger m x n blocks widen each element fewer times.
     Type acc = getElementTypeOrSelf(op.getDpsInits()[0].getType());
     bool widens = llvm::any_of(op.getDpsInputs(), [&](Value input) {
-      return getElementTypeOrSelf(input.getType()).getIntOrFloatBitWidth() <
-             acc.getIntOrFloatBitWidth();
+      Type element = getElementTypeOrSelf(input.getType());
+      return element.isIntOrFloat() && acc.isIntOrFloat() &&
+             element.getIntOrFloatBitWidth() < acc.getIntOrFloatBitWidth();
     });
     setTile(dims->m, widens ? wideningTileM : tileM);
     setTile(dims->n, widens ? wideningTileN : tileN);
