@@ -196,7 +196,7 @@ def main():
 
     failed = False
     for req in args.require:
-        pol, cond = req.split(":", 1)
+        pol, cond = req.rsplit(":", 1)  # policies may hold ":" (w4a16:group-size=32)
         op = ">=" if ">=" in cond else "<="
         metric, value = cond.split(op)
         row = next((m for m in rows if m["name"] == f"mp {pol}"), None)
