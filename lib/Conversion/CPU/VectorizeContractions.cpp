@@ -158,6 +158,35 @@ void widenSubByteConstants(IRRewriter &rewriter, linalg::GenericOp op) {
   }
 }
 
+/// Tiles `op` by `outer` (one scf.forall when `forall`, else scf.for loops),
+/// then each tile by `inner` (scf.for loops); returns the innermost tiled ops.
+FailureOr<SmallVector<Operation *>> tileTwice(IRRewriter &rewriter, Operation *op,
+                                              ArrayRef<int64_t> outer, ArrayRef<int64_t> inner,
+                                              bool forall) {
+  MLIRContext *ctx = op->getContext();
+  scf::SCFTilingOptions blocking;
+  if (forall)
+    blocking.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  blocking.setTileSizes(getAsIndexOpFoldResult(ctx, outer));
+  rewriter.setInsertionPoint(op);
+  auto tiling = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), blocking);
+  if (failed(tiling))
+    return failure();
+  rewriter.replaceOp(op, tiling->replacements);
+  SmallVector<Operation *> tiles;
+  for (Operation *tiled : tiling->tiledOps) {
+    scf::SCFTilingOptions steps;
+    steps.setTileSizes(getAsIndexOpFoldResult(ctx, inner));
+    rewriter.setInsertionPoint(tiled);
+    auto second = scf::tileUsingSCF(rewriter, cast<TilingInterface>(tiled), steps);
+    if (failed(second))
+      return failure();
+    rewriter.replaceOp(tiled, second->replacements);
+    llvm::append_range(tiles, second->tiledOps);
+  }
+  return tiles;
+}
+
 struct MPVectorizeContractionsPass
     : mp::impl::MPVectorizeContractionsBase<MPVectorizeContractionsPass> {
   using MPVectorizeContractionsBase::MPVectorizeContractionsBase;
@@ -237,28 +266,11 @@ struct MPVectorizeContractionsPass
       else
         outer[i] = old == n ? tileN : (m && old == *m) ? tileM : 1;
     }
-    SmallVector<Operation *> blocks;
-    scf::SCFTilingOptions blocking;
-    if (parallel)
-      blocking.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-    blocking.setTileSizes(getAsIndexOpFoldResult(op.getContext(), outer));
-    rewriter.setInsertionPoint(*interchanged);
-    auto tiling = scf::tileUsingSCF(
-        rewriter, cast<TilingInterface>(interchanged->getOperation()), blocking);
-    if (failed(tiling))
+    FailureOr<SmallVector<Operation *>> blocks =
+        tileTwice(rewriter, interchanged->getOperation(), outer, inner, parallel);
+    if (failed(blocks))
       return failure();
-    rewriter.replaceOp(*interchanged, tiling->replacements);
-    for (Operation *tiled : tiling->tiledOps) {
-      scf::SCFTilingOptions steps;
-      steps.setTileSizes(getAsIndexOpFoldResult(op.getContext(), inner));
-      rewriter.setInsertionPoint(tiled);
-      auto reduction = scf::tileUsingSCF(rewriter, cast<TilingInterface>(tiled), steps);
-      if (failed(reduction))
-        return failure();
-      rewriter.replaceOp(tiled, reduction->replacements);
-      llvm::append_range(blocks, reduction->tiledOps);
-    }
-    for (Operation *tiled : blocks) {
+    for (Operation *tiled : *blocks) {
       rewriter.setInsertionPoint(tiled);
       auto vectorized = linalg::vectorize(rewriter, tiled);
       if (failed(vectorized))
@@ -311,25 +323,11 @@ struct MPVectorizeContractionsPass
       for (auto [dim, type] : llvm::enumerate(op.getIteratorTypesArray()))
         if (type == utils::IteratorType::reduction)
           std::swap(outer[dim], inner[dim]);
-      scf::SCFTilingOptions forall;
-      forall.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-      forall.setTileSizes(getAsIndexOpFoldResult(op.getContext(), outer));
-      rewriter.setInsertionPoint(op);
-      auto tiling = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
-                                      forall);
-      if (failed(tiling))
+      FailureOr<SmallVector<Operation *>> tiles =
+          tileTwice(rewriter, op.getOperation(), outer, inner, /*forall=*/true);
+      if (failed(tiles))
         return failure();
-      rewriter.replaceOp(op, tiling->replacements);
-      for (Operation *tiled : tiling->tiledOps) {
-        scf::SCFTilingOptions sequential;
-        sequential.setTileSizes(getAsIndexOpFoldResult(op.getContext(), inner));
-        rewriter.setInsertionPoint(tiled);
-        auto reduction = scf::tileUsingSCF(rewriter, cast<TilingInterface>(tiled), sequential);
-        if (failed(reduction))
-          return failure();
-        rewriter.replaceOp(tiled, reduction->replacements);
-        llvm::append_range(blocks, reduction->tiledOps);
-      }
+      blocks = std::move(*tiles);
     } else {
       scf::SCFTilingOptions options;
       options.setTileSizes(getAsIndexOpFoldResult(op.getContext(), tiles));
