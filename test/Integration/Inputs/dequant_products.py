@@ -47,6 +47,16 @@ def main():
     q8 = r.integers(-127, 128, (k, n))
     s8 = (r.uniform(0.001, 0.01, n)).astype(np.float16)
     w8 = r.integers(-127, 128, (k, n))
+    # The bf16 activation and the zero f32 accumulator every weight-only
+    # function starts with (grouped: the activation split in (groups, g)).
+    prologue = f"""  %xb = arith.truncf %x : tensor<{m}x{k}xf32> to tensor<{m}x{k}xbf16>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<{m}x{n}xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+"""
+    grouped_prologue = prologue.replace("\n  %zero", f"""
+  %xe = tensor.expand_shape %xb [[0], [1, 2]] output_shape [{m}, {groups}, {g}] : tensor<{m}x{k}xbf16> into tensor<{m}x{groups}x{g}xbf16>
+  %zero""", 1)
     text = f"""#act3 = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
 #w3 = affine_map<(d0, d1, d2, d3) -> (d2, d3, d1)>
 #s3 = affine_map<(d0, d1, d2, d3) -> (d2, d1)>
@@ -58,12 +68,7 @@ def main():
 func.func @w4_sym(%x: tensor<{m}x{k}xf32>) -> tensor<{m}x{n}xf32> {{
   %q = arith.constant dense<{ints(q4)}> : tensor<{groups}x{g}x{n}xi4>
   %s = arith.constant dense<{floats(s4)}> : tensor<{groups}x{n}xf16>
-  %xb = arith.truncf %x : tensor<{m}x{k}xf32> to tensor<{m}x{k}xbf16>
-  %xe = tensor.expand_shape %xb [[0], [1, 2]] output_shape [{m}, {groups}, {g}] : tensor<{m}x{k}xbf16> into tensor<{m}x{groups}x{g}xbf16>
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<{m}x{n}xf32>
-  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  %y = linalg.generic {{indexing_maps = [#act3, #w3, #s3, #o3], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}}
+{grouped_prologue}  %y = linalg.generic {{indexing_maps = [#act3, #w3, #s3, #o3], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}}
       ins(%xe, %q, %s : tensor<{m}x{groups}x{g}xbf16>, tensor<{groups}x{g}x{n}xi4>, tensor<{groups}x{n}xf16>) outs(%init : tensor<{m}x{n}xf32>) {{
   ^bb0(%a: bf16, %c: i4, %sc: f16, %o: f32):
     %af = arith.extf %a : bf16 to f32
@@ -80,12 +85,7 @@ func.func @w4_asym(%x: tensor<{m}x{k}xf32>) -> tensor<{m}x{n}xf32> {{
   %q = arith.constant dense<{ints(u4_signless)}> : tensor<{groups}x{g}x{n}xi4>
   %s = arith.constant dense<{floats(s4)}> : tensor<{groups}x{n}xf16>
   %off = arith.constant dense<{floats(m4)}> : tensor<{groups}x{n}xf16>
-  %xb = arith.truncf %x : tensor<{m}x{k}xf32> to tensor<{m}x{k}xbf16>
-  %xe = tensor.expand_shape %xb [[0], [1, 2]] output_shape [{m}, {groups}, {g}] : tensor<{m}x{k}xbf16> into tensor<{m}x{groups}x{g}xbf16>
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<{m}x{n}xf32>
-  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  %y = linalg.generic {{indexing_maps = [#act3, #w3, #s3, #s3, #o3], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}}
+{grouped_prologue}  %y = linalg.generic {{indexing_maps = [#act3, #w3, #s3, #s3, #o3], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}}
       ins(%xe, %q, %s, %off : tensor<{m}x{groups}x{g}xbf16>, tensor<{groups}x{g}x{n}xi4>, tensor<{groups}x{n}xf16>, tensor<{groups}x{n}xf16>) outs(%init : tensor<{m}x{n}xf32>) {{
   ^bb0(%a: bf16, %c: i4, %sc: f16, %mo: f16, %o: f32):
     %af = arith.extf %a : bf16 to f32
@@ -103,11 +103,7 @@ func.func @w4_asym(%x: tensor<{m}x{k}xf32>) -> tensor<{m}x{n}xf32> {{
 func.func @w8(%x: tensor<{m}x{k}xf32>) -> tensor<{m}x{n}xf32> {{
   %q = arith.constant dense<{ints(q8)}> : tensor<{k}x{n}xi8>
   %s = arith.constant dense<{floats(s8)}> : tensor<{n}xf16>
-  %xb = arith.truncf %x : tensor<{m}x{k}xf32> to tensor<{m}x{k}xbf16>
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<{m}x{n}xf32>
-  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  %y = linalg.generic {{indexing_maps = [#act2, #w2, #s2, #o2], iterator_types = ["parallel", "parallel", "reduction"]}}
+{prologue}  %y = linalg.generic {{indexing_maps = [#act2, #w2, #s2, #o2], iterator_types = ["parallel", "parallel", "reduction"]}}
       ins(%xb, %q, %s : tensor<{m}x{k}xbf16>, tensor<{k}x{n}xi8>, tensor<{n}xf16>) outs(%init : tensor<{m}x{n}xf32>) {{
   ^bb0(%a: bf16, %c: i8, %sc: f16, %o: f32):
     %af = arith.extf %a : bf16 to f32
