@@ -51,6 +51,18 @@ func.func @matmul_f32(%a: tensor<64x64xf32>, %b: tensor<64x96xf32>, %c: tensor<6
 
 // -----
 
+// An input wider than the accumulator (f64 weights rounded into an f32
+// accumulation) is left for the loops: the vector lowering only widens.
+// CHECK-LABEL: func @narrowing
+// CHECK-NOT: vector.
+// CHECK: linalg.matmul
+func.func @narrowing(%a: tensor<64x64xf32>, %b: tensor<64x96xf64>, %c: tensor<64x96xf32>) -> tensor<64x96xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x96xf64>) outs(%c : tensor<64x96xf32>) -> tensor<64x96xf32>
+  return %0 : tensor<64x96xf32>
+}
+
+// -----
+
 // Dynamic shapes, narrow outputs and transposed layouts are left for the
 // loop lowering.
 // CHECK-LABEL: func @left_alone

@@ -187,6 +187,19 @@ FailureOr<SmallVector<Operation *>> tileTwice(IRRewriter &rewriter, Operation *o
   return tiles;
 }
 
+/// True when no input is wider than the accumulator. A matmul that rounds an
+/// f64 operand down to its f32 accumulator (a model with f64 weights) would
+/// vectorize to a vector.contract whose lowering widens with arith.extf and
+/// fails to verify; such ops stay on the loops.
+bool narrowsNoInput(linalg::LinalgOp op) {
+  Type acc = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+  return llvm::all_of(op.getDpsInputs(), [&](Value input) {
+    Type element = getElementTypeOrSelf(input.getType());
+    return element.isIntOrFloat() && acc.isIntOrFloat() &&
+           element.getIntOrFloatBitWidth() <= acc.getIntOrFloatBitWidth();
+  });
+}
+
 struct MPVectorizeContractionsPass
     : mp::impl::MPVectorizeContractionsBase<MPVectorizeContractionsPass> {
   using MPVectorizeContractionsBase::MPVectorizeContractionsBase;
@@ -196,7 +209,7 @@ struct MPVectorizeContractionsPass
     SmallVector<linalg::LinalgOp> candidates;
     func.walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && !op.hasDynamicShape() &&
-          linalg::isaContractionOpInterface(op) && accumulatesWide(op))
+          linalg::isaContractionOpInterface(op) && accumulatesWide(op) && narrowsNoInput(op))
         candidates.push_back(op);
     });
     SmallVector<linalg::GenericOp> accumulating;
